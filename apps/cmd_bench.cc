@@ -1,0 +1,102 @@
+// `wafer bench`: prompt-processing and generation speed (median of repeats), with the
+// machine's read bandwidth measured in the same run and the fraction of the decode roofline
+// (weight bytes per token / bandwidth) reached.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "apps/commands.h"
+#include "base/membw.h"
+#include "model/model.h"
+
+namespace wafer::apps {
+namespace {
+
+struct BenchFlags {
+  std::string model_path;
+  int64_t n_prompt = 512;
+  int64_t n_gen = 128;
+  int threads = 0;
+  int repeats = 3;
+  std::string output = "text";
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int bench(const BenchFlags& f) {
+  auto loaded = Model::load(f.model_path);
+  if (!loaded) return user_error(loaded.error().message);
+  Model& m = **loaded;
+  const int threads = f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
+  ThreadPool pool(threads);
+  const int64_t n_vocab = m.config().n_vocab;
+  const int64_t ctx = std::max<int64_t>(f.n_prompt, f.n_gen) + 1;
+  std::vector<TokenId> prompt(std::max<int64_t>(f.n_prompt, 1));
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<TokenId>((i * 7919 + 13) % n_vocab);
+
+  std::vector<double> pp, tg;
+  for (int r = 0; r < f.repeats + 1; ++r) {  // the first round warms caches and pages
+    if (f.n_prompt > 0) {
+      KvCache cache = m.new_cache(ctx);
+      auto t0 = std::chrono::steady_clock::now();
+      auto out = m.forward(cache, prompt, false, pool);
+      if (!out) return user_error(out.error().message);
+      if (r > 0) pp.push_back(f.n_prompt / seconds_since(t0));
+    }
+    if (f.n_gen > 0) {
+      KvCache cache = m.new_cache(ctx);
+      auto t0 = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < f.n_gen; ++i) {
+        const TokenId one[1] = {prompt[i % prompt.size()]};
+        auto out = m.forward(cache, one, false, pool);
+        if (!out) return user_error(out.error().message);
+      }
+      if (r > 0) tg.push_back(f.n_gen / seconds_since(t0));
+    }
+  }
+  const double bw = measure_read_bandwidth_gbs(pool);
+  const double weight_bytes = static_cast<double>(m.weights().matmul_bytes_per_token);
+  const double pp_tps = median(pp), tg_tps = median(tg);
+  const double roofline_tps = bw * 1e9 / weight_bytes;
+  const double fraction = tg_tps / roofline_tps;
+  if (f.output == "json") {
+    fmt::print("{{\"model\":\"{}\",\"threads\":{},\"n_prompt\":{},\"n_gen\":{},\"repeats\":{},"
+               "\"pp_tps\":{:.3f},\"tg_tps\":{:.3f},\"bandwidth_gbs\":{:.3f},\"weight_bytes\":{},"
+               "\"tg_roofline_tps\":{:.3f},\"tg_roofline_fraction\":{:.4f}}}\n",
+               m.config().name, threads, f.n_prompt, f.n_gen, f.repeats, pp_tps, tg_tps, bw,
+               m.weights().matmul_bytes_per_token, roofline_tps, fraction);
+    return 0;
+  }
+  fmt::print("model:      {} ({:.1f} MiB of weights read per token)\n", m.config().name, weight_bytes / 1048576.0);
+  fmt::print("threads:    {}\n", threads);
+  fmt::print("pp{}:      {:.1f} tok/s\n", f.n_prompt, pp_tps);
+  fmt::print("tg{}:      {:.1f} tok/s\n", f.n_gen, tg_tps);
+  fmt::print("bandwidth:  {:.1f} GB/s measured -> roofline {:.1f} tok/s; decode at {:.0f}% of it\n", bw,
+             roofline_tps, 100 * fraction);
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& app) {
+  auto f = std::make_shared<BenchFlags>();
+  app.add_option("-m,--model", f->model_path, "GGUF model file")->required();
+  app.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens (pp test)")->check(CLI::NonNegativeNumber);
+  app.add_option("-n,--n-gen", f->n_gen, "generated tokens (tg test)")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
+  app.add_option("-r,--repeats", f->repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
+  app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  return [f] { return bench(*f); };
+}
+
+}  // namespace wafer::apps

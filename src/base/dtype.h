@@ -1,0 +1,51 @@
+// Tensor element types as GGUF numbers them (ggml's type ids), with their block layout.
+// The file format defines these; quant/ implements the codecs for the ones wafer runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace wafer {
+
+enum class DType : uint32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kQ4_0 = 2,
+  kQ4_1 = 3,
+  kQ5_0 = 6,
+  kQ5_1 = 7,
+  kQ8_0 = 8,
+  kQ8_1 = 9,
+  kQ2_K = 10,
+  kQ3_K = 11,
+  kQ4_K = 12,
+  kQ5_K = 13,
+  kQ6_K = 14,
+  kQ8_K = 15,
+  kI8 = 24,
+  kI16 = 25,
+  kI32 = 26,
+  kI64 = 27,
+  kF64 = 28,
+  kBF16 = 30,
+};
+
+struct DTypeTraits {
+  std::string_view name;  // "f32", "q4_K", ...: as llama.cpp prints them
+  uint32_t block_elems;   // elements per block (1 for plain types)
+  uint32_t block_bytes;   // bytes per block
+};
+
+// Traits of a GGUF type id; nullptr for ids wafer does not know (the file is then rejected).
+const DTypeTraits* dtype_traits(uint32_t id);
+inline const DTypeTraits& traits(DType t) { return *dtype_traits(static_cast<uint32_t>(t)); }
+std::string_view dtype_name(DType t);
+
+// Bytes a row of n elements takes; n must be a multiple of the block size.
+inline size_t row_bytes(DType t, size_t n) {
+  const DTypeTraits& tr = traits(t);
+  return n / tr.block_elems * tr.block_bytes;
+}
+
+}  // namespace wafer

@@ -1,0 +1,48 @@
+// Matrix-matrix products on AMX-BF16 tiles for prefill: activations as bf16 rows, weights
+// decoded to f32 then packed as bf16 pair-interleaved tiles, f32 accumulation in the tiles.
+// F16/F32 weights and float activations are split into bf16 hi + lo parts so the three
+// products hi*hi + hi*lo + lo*hi keep ~16 bits of each operand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wafer::kernels {
+
+constexpr size_t kAmxTileTokens = 16;  // tokens per tile (rows of A, C)
+constexpr size_t kAmxPanelRows = 32;   // weight rows per packed panel (two B tiles)
+constexpr size_t kAmxKStep = 32;       // elements of k per tile product
+
+// One panel's product over a range of k for all tokens:
+// y[t * y_stride + n] (+)= sum_k x[t][k] * w[n][k], t < num_tokens, n < num_rows.
+struct AmxPanelArgs {
+  const uint16_t* x_hi = nullptr;  // [round_up(num_tokens, 32)][x_stride] bf16, at the k start
+  const uint16_t* x_lo = nullptr;  // same shape, or null: x - hi, when the weights need it
+  size_t x_stride = 0;             // elements between tokens
+  size_t num_tokens = 0;
+  const uint16_t* w_hi = nullptr;  // packed panel (pack_panel), k_steps * 2 tiles of 512
+  const uint16_t* w_lo = nullptr;  // or null
+  size_t k_steps = 0;
+  size_t num_rows = 0;             // valid rows of the panel, <= 32
+  float* y = nullptr;              // at the panel's first row
+  size_t y_stride = 0;
+  bool accumulate = false;         // add to y (later k ranges) rather than overwrite
+};
+
+struct AmxKernels {
+  // One token: hi[i] = bf16(x[i]); lo[i] = bf16(x[i] - hi[i]) when lo is not null;
+  // elements cols..cols_pad-1 set to zero.
+  void (*convert_activations)(const float* x, size_t cols, size_t cols_pad, uint16_t* hi,
+                              uint16_t* lo);
+  // rows: num_rows (<= 32) rows of k_len floats (k_len a multiple of 32), row_stride apart;
+  // missing rows count as zero. Writes k_len / 32 * 2 tiles of 512 bf16 to hi (and lo).
+  void (*pack_panel)(const float* rows, size_t row_stride, size_t num_rows, size_t k_len,
+                     uint16_t* hi, uint16_t* lo);
+  void (*panel_product)(const AmxPanelArgs& args);
+};
+
+namespace avx512 {
+extern const AmxKernels kAmxKernels;
+}  // namespace avx512
+
+}  // namespace wafer::kernels

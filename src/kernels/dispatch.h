@@ -1,0 +1,32 @@
+// Choosing the kernel level: the best the CPU runs, or the one WAFER_ISA names
+// (reference|avx2|avx512|amx; a level the CPU lacks falls back to the best below it).
+#pragma once
+
+#include "base/thread_pool.h"
+#include "kernels/kernel_table.h"
+#include "kernels/ops.h"
+
+namespace wafer::kernels {
+
+// The table of `isa`, or nullptr where this CPU (or OS) cannot run it. Asking for kAmx
+// requests the process's AMX permission. Thread-safe; tables are immutable.
+const KernelTable* kernel_table_for(Isa isa);
+
+// The level chosen at first use (WAFER_ISA or the best available); fixed for the process.
+const KernelTable& active_kernel_table();
+
+// Parses a WAFER_ISA value; false for an unknown name.
+bool parse_isa(const char* name, Isa* isa);
+
+// From this many tokens on, levels with AMX run matmul on tiles (bf16 products, f32 sums);
+// fewer tokens take the matrix-vector kernels (int8 activations for quantised weights).
+constexpr size_t kAmxMinTokens = 32;
+
+// matmul (ops.h) on a given level's kernels: what the public matmul runs on the active one.
+void matmul_with(const KernelTable& table, const WeightView& w, const float* x,
+                 size_t num_tokens, float* y, ThreadPool& pool);
+
+// get_row on a given level's kernels.
+void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out);
+
+}  // namespace wafer::kernels

@@ -1,0 +1,207 @@
+// The matmul driver shared by every level: prepares activations once per call, then splits
+// the weight rows across the pool in chunks taken dynamically (a core slowed by another
+// process just takes fewer). Large token counts go to the AMX tile product where present.
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/amx_gemm.h"
+#include "kernels/dispatch.h"
+
+namespace wafer::kernels {
+namespace {
+
+// Rows per AMX work item (its y block stays in L2) and k elements per packed panel.
+constexpr size_t kAmxRowBlock = 128;
+constexpr size_t kAmxKBlock = 1024;
+// Activation quantisation runs on the pool above this many elements.
+constexpr size_t kParallelPrepareElems = size_t{1} << 16;
+
+size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+// Per-thread scratch that grows to the largest request and is then reused, so steady-state
+// calls allocate nothing. Slot 0 holds a call's activations (written by the calling thread
+// and the pool, read by all), slot 1 a worker's private panels.
+uint8_t* scratch(int slot, size_t bytes) {
+  thread_local std::vector<uint8_t> buffers[2];
+  std::vector<uint8_t>& b = buffers[slot];
+  if (b.size() < bytes + 64) b.resize(bytes + 64);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(b.data());
+  return b.data() + (round_up(p, 64) - p);
+}
+
+// Hands out 64-byte aligned pieces of a scratch buffer.
+class Carver {
+ public:
+  explicit Carver(uint8_t* base) : base_(base) {}
+  template <typename T>
+  T* take(size_t count) {
+    T* p = reinterpret_cast<T*>(base_ + used_);
+    used_ += round_up(count * sizeof(T), 64);
+    return p;
+  }
+  size_t used() const { return used_; }
+
+ private:
+  uint8_t* base_;
+  size_t used_ = 0;
+};
+
+// Runs fn(begin, end) over [0, n) in chunks of `chunk`, handed out dynamically.
+template <typename Fn>
+void parallel_chunks(ThreadPool& pool, size_t n, size_t chunk, const Fn& fn) {
+  const size_t num_chunks = (n + chunk - 1) / chunk;
+  if (pool.num_threads() == 1 || num_chunks <= 1) {
+    fn(size_t{0}, n);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  pool.run([&](int) {
+    for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < num_chunks;)
+      fn(c * chunk, std::min(n, (c + 1) * chunk));
+  });
+}
+
+template <typename Fn>
+void for_tokens(ThreadPool& pool, size_t num_tokens, size_t cols, const Fn& fn) {
+  if (num_tokens * cols < kParallelPrepareElems) fn(size_t{0}, num_tokens);
+  else parallel_chunks(pool, num_tokens, 1, fn);
+}
+
+Activations prepare_activations(const KernelTable& k, ActFormat format, const float* x,
+                                size_t num_tokens, size_t cols, ThreadPool& pool) {
+  Activations a;
+  a.cols = cols;
+  a.x = x;
+  if (format == ActFormat::kFloat) return a;
+  const size_t n = num_tokens * cols;
+  const bool b32 = format == ActFormat::kQ8Block32;
+  const size_t bytes = round_up(n, 64) + 4 * round_up(n / 4 * sizeof(float), 64);
+  Carver c(scratch(0, bytes));
+  int8_t* qs = c.take<int8_t>(n);
+  a.qs = qs;
+  if (b32) {
+    float* ls = c.take<float>(n / 4);
+    int32_t* ns = c.take<int32_t>(n / 4);
+    a.lane_scale = ls;
+    a.lane_neg_sum = ns;
+    for_tokens(pool, num_tokens, cols, [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t)
+        k.quantize_q8_block32(x + t * cols, cols, qs + t * cols, ls + t * cols / 4, ns + t * cols / 4);
+    });
+  } else {
+    float* sc = c.take<float>(n / 256);
+    int16_t* gs = c.take<int16_t>(n / 16);
+    a.scale = sc;
+    a.group_sum = gs;
+    for_tokens(pool, num_tokens, cols, [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t)
+        k.quantize_q8_block256(x + t * cols, cols, qs + t * cols, sc + t * cols / 256, gs + t * cols / 16);
+    });
+  }
+  return a;
+}
+
+Matrix to_matrix(const WeightView& w) {
+  return Matrix{w.type, w.rows, w.cols, w.row_stride_bytes(), w.data};
+}
+
+void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
+                   float* y, ThreadPool& pool) {
+  const MatvecFn fn = k.matvec[weight_slot(m.type)];
+  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool);
+  const size_t threads = static_cast<size_t>(pool.num_threads());
+  const size_t chunk = std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
+  parallel_chunks(pool, m.rows, chunk, [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
+}
+
+// One worker's rows [r0, r1): per k block, decode and pack each 32-row panel, multiply it
+// with every token on tiles, accumulating into y.
+void amx_row_block(const KernelTable& k, const Matrix& m, const uint16_t* xh, const uint16_t* xl,
+                   size_t k_pad, size_t num_tokens, bool w_lo, size_t r0, size_t r1, float* y) {
+  const size_t kc = std::min(k_pad, w_lo || xl != nullptr ? kAmxKBlock / 2 : kAmxKBlock);
+  Carver c(scratch(1, 3 * kAmxPanelRows * kc * 4 + 256));
+  float* rows = c.take<float>(kAmxPanelRows * kc);
+  uint16_t* ph = c.take<uint16_t>(kAmxPanelRows * kc);
+  uint16_t* pl = w_lo ? c.take<uint16_t>(kAmxPanelRows * kc) : nullptr;
+  for (size_t kb = 0; kb < k_pad; kb += kc) {
+    const size_t k_len = std::min(kc, k_pad - kb);
+    const size_t k_valid = std::min(k_len, m.cols - std::min(m.cols, kb));
+    for (size_t p = r0; p < r1; p += kAmxPanelRows) {
+      const size_t n = std::min(kAmxPanelRows, r1 - p);
+      for (size_t i = 0; i < n; ++i) {
+        float* row = rows + i * kc;
+        if (k_valid > 0) k.dequantize(m, p + i, kb, k_valid, row);
+        std::fill(row + k_valid, row + k_len, 0.0f);
+      }
+      k.amx->pack_panel(rows, kc, n, k_len, ph, pl);
+      AmxPanelArgs args;
+      args.x_hi = xh + kb;
+      args.x_lo = xl != nullptr ? xl + kb : nullptr;
+      args.x_stride = k_pad;
+      args.num_tokens = num_tokens;
+      args.w_hi = ph;
+      args.w_lo = pl;
+      args.k_steps = k_len / kAmxKStep;
+      args.num_rows = n;
+      args.y = y + p;
+      args.y_stride = m.rows;
+      args.accumulate = kb > 0;
+      k.amx->panel_product(args);
+    }
+  }
+}
+
+void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
+                float* y, ThreadPool& pool) {
+  const bool float_weights = act_format(m.type) == ActFormat::kFloat;
+  const bool w_lo = m.type == DType::kF32 || m.type == DType::kF16;
+  const size_t k_pad = round_up(m.cols, kAmxKStep);
+  const size_t t_pad = round_up(num_tokens, 2 * kAmxTileTokens);
+  Carver c(scratch(0, 2 * round_up(t_pad * k_pad * 2, 64)));
+  uint16_t* xh = c.take<uint16_t>(t_pad * k_pad);
+  uint16_t* xl = float_weights ? c.take<uint16_t>(t_pad * k_pad) : nullptr;
+  for_tokens(pool, t_pad, k_pad, [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; ++t) {
+      uint16_t* h = xh + t * k_pad;
+      uint16_t* l = xl != nullptr ? xl + t * k_pad : nullptr;
+      if (t < num_tokens) {
+        k.amx->convert_activations(x + t * m.cols, m.cols, k_pad, h, l);
+        continue;
+      }
+      std::memset(h, 0, k_pad * 2);
+      if (l != nullptr) std::memset(l, 0, k_pad * 2);
+    }
+  });
+  const size_t threads = static_cast<size_t>(pool.num_threads());
+  const size_t per_thread = round_up((m.rows + threads - 1) / threads, kAmxPanelRows);
+  const size_t block = std::min(kAmxRowBlock, std::max(kAmxPanelRows, per_thread));
+  parallel_chunks(pool, m.rows, block, [&](size_t r0, size_t r1) {
+    amx_row_block(k, m, xh, xl, k_pad, num_tokens, w_lo, r0, r1, y);
+  });
+}
+
+}  // namespace
+
+void matmul_with(const KernelTable& table, const WeightView& w, const float* x, size_t num_tokens,
+                 float* y, ThreadPool& pool) {
+  if (w.rows == 0 || num_tokens == 0) return;
+  WAFER_CHECK(weight_slot(w.type) >= 0, "matmul over unsupported weight type {}", dtype_name(w.type));
+  if (table.isa == Isa::kReference) return reference::matmul(w, x, num_tokens, y, pool);
+  const Matrix m = to_matrix(w);
+  if (w.cols == 0) {
+    std::fill(y, y + num_tokens * w.rows, 0.0f);
+    return;
+  }
+  if (table.amx != nullptr && num_tokens >= kAmxMinTokens) return amx_matmul(table, m, x, num_tokens, y, pool);
+  matvec_matmul(table, m, x, num_tokens, y, pool);
+}
+
+void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out) {
+  if (w.cols == 0) return;
+  table.dequantize(to_matrix(w), row, 0, w.cols, out);
+}
+
+}  // namespace wafer::kernels

@@ -1,0 +1,46 @@
+// The compute ops the model's forward pass needs, over float activations and weights of any
+// supported type. Each op has a scalar reference (kernels/reference/) that is the spec;
+// faster versions are chosen once at start-up and tested against it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/dtype.h"
+#include "base/thread_pool.h"
+
+namespace wafer {
+
+// A weight matrix as it lies in the mapped file: `rows` rows of `cols` elements, each row
+// row_bytes(type, cols) bytes, rows contiguous.
+struct WeightView {
+  DType type = DType::kF32;
+  size_t rows = 0;
+  size_t cols = 0;
+  const uint8_t* data = nullptr;
+  size_t row_stride_bytes() const { return row_bytes(type, cols); }
+};
+
+// y[t, r] = sum_c w[r, c] * x[t, c] for t < num_tokens, r < w.rows.
+// x: [num_tokens, w.cols] row-major, y: [num_tokens, w.rows] row-major.
+void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool);
+
+// Copies row `row` of w, decoded to float, into out[w.cols] (embedding lookup).
+void get_row(const WeightView& w, size_t row, float* out);
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i], i < n.
+void rms_norm(const float* x, const float* weight, float eps, size_t n, float* out);
+
+// out[i] = silu(gate[i]) * up[i].
+void silu_mul(const float* gate, const float* up, size_t n, float* out);
+
+// The instruction-set level the kernels above run on: "amx", "avx512", "avx2" or
+// "reference". Chosen once, at first use, from CPUID; the environment variable
+// WAFER_ISA=reference|avx2|avx512|amx caps it (for tests and A/B comparisons).
+const char* kernel_isa_name();
+
+namespace reference {
+void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool);
+}  // namespace reference
+
+}  // namespace wafer

@@ -1,0 +1,115 @@
+// The `wafer` command end to end, as scripts use it: JSON outputs, exit statuses, errors.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace {
+
+const std::string kWafer = std::string(WAFER_BINARY_DIR) + "/apps/wafer";
+const std::string kShared = WAFER_SHARED_DIR;
+
+struct Proc {
+  int status;
+  std::string out;
+};
+
+// Runs a shell command; stdout captured, stderr appended when merge_stderr.
+Proc run(const std::string& cmd, bool merge_stderr = false) {
+  std::string full = cmd + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = popen(full.c_str(), "r");
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string tiny_model() {
+  static const std::string path = std::string(WAFER_BINARY_DIR) + "/cli_test_tiny.gguf";
+  static bool made = false;
+  if (!made) {
+    Proc r = run(kWafer + " synth --shape tiny --type q4_k_m --vocab " + kShared +
+                "/vocab/ggml-vocab-qwen2.gguf -o " + path, true);
+    EXPECT_EQ(r.status, 0) << r.out;
+    made = true;
+  }
+  return path;
+}
+
+TEST(Cli, RunJsonHasIdsTextTimingsAndLogits) {
+  const std::string model = kShared + "/golden/tiny-qwen2-q8_0.gguf";
+  Proc r = run(kWafer + " run -m " + model + " --prompt-ids 1,2,3,4 --temp 0 -n 8 --logits --output json");
+  ASSERT_EQ(r.status, 0);
+  boost::json::value v = boost::json::parse(r.out);
+  EXPECT_EQ(v.at("prompt_ids").as_array().size(), 4u);
+  EXPECT_EQ(v.at("ids").as_array().size(), 8u);
+  EXPECT_TRUE(v.at("text").is_string());
+  EXPECT_TRUE(v.at("timings").is_object());
+  EXPECT_EQ(v.at("logits_last").as_array().size(), 4118u);
+}
+
+TEST(Cli, SameSeedSameTextDifferentSeedDifferentText) {
+  const std::string model = kShared + "/golden/tiny-qwen2-q8_0.gguf";
+  auto gen = [&](int seed) {
+    Proc r = run(kWafer + " run -m " + model + " -p 'def main():' --temp 1.0 --top-k 0 --top-p 1 --min-p 0 -n 24 --output json --seed " +
+                std::to_string(seed));
+    EXPECT_EQ(r.status, 0);
+    return boost::json::serialize(boost::json::parse(r.out).at("ids"));
+  };
+  EXPECT_EQ(gen(7), gen(7));
+  EXPECT_NE(gen(7), gen(8));
+}
+
+TEST(Cli, TokenizeWorksOnVocabOnlyFiles) {
+  Proc r = run(kWafer + " tokenize -m " + kShared + "/vocab/ggml-vocab-qwen2.gguf 'Hello world'");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_EQ(boost::json::serialize(boost::json::parse(r.out)), "[9707,1879]");
+  Proc special = run(kWafer + " tokenize -m " + kShared + "/vocab/ggml-vocab-qwen2.gguf --parse-special '<|im_start|>user'");
+  ASSERT_EQ(special.status, 0);
+  EXPECT_EQ(boost::json::parse(special.out).as_array().at(0).to_number<int64_t>(), 151644);
+}
+
+TEST(Cli, SynthesisedModelRunsAndDescribesItself) {
+  const std::string model = tiny_model();
+  Proc info = run(kWafer + " info -m " + model);
+  ASSERT_EQ(info.status, 0);
+  EXPECT_NE(info.out.find("qwen2"), std::string::npos);
+  EXPECT_NE(info.out.find("q4_K"), std::string::npos);
+  EXPECT_NE(info.out.find("chatml"), std::string::npos);
+  Proc gen = run(kWafer + " run -m " + model + " -p 'int main' -n 5 --temp 0 --output json");
+  ASSERT_EQ(gen.status, 0);
+  EXPECT_LE(boost::json::parse(gen.out).at("ids").as_array().size(), 5u);
+  Proc bench = run(kWafer + " bench -m " + model + " -p 16 -n 4 -r 1 -t 2 --output json");
+  ASSERT_EQ(bench.status, 0);
+  boost::json::value b = boost::json::parse(bench.out);
+  for (const char* key : {"pp_tps", "tg_tps", "bandwidth_gbs", "weight_bytes", "tg_roofline_fraction"})
+    EXPECT_GT(b.at(key).to_number<double>(), 0) << key;
+}
+
+TEST(Cli, UserErrorsExitOneWithAMessage) {
+  Proc missing = run(kWafer + " run -m /nonexistent.gguf -p hi", true);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("/nonexistent.gguf"), std::string::npos);
+  const std::string junk = std::string(WAFER_BINARY_DIR) + "/junk.gguf";
+  std::ofstream(junk) << "this is not a gguf file at all";
+  Proc bad = run(kWafer + " info -m " + junk, true);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("wafer:"), std::string::npos);
+  Proc vocab_only = run(kWafer + " run -m " + kShared + "/vocab/ggml-vocab-qwen2.gguf -p hi", true);
+  EXPECT_EQ(vocab_only.status, 1);
+  Proc bad_flag = run(kWafer + " run --no-such-flag", true);
+  EXPECT_EQ(bad_flag.status, 1);
+  Proc bad_ids = run(kWafer + " run -m " + kShared + "/golden/tiny-qwen2-f32.gguf --prompt-ids 1,x", true);
+  EXPECT_EQ(bad_ids.status, 1);
+  EXPECT_NE(bad_ids.out.find("'x'"), std::string::npos);
+  Proc help = run(kWafer + " run --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--prompt-ids"), std::string::npos);
+}
+
+}  // namespace
