@@ -25,6 +25,9 @@ struct RunFlags {
   float top_p = 0.95f;
   float min_p = 0.05f;
   float repeat_penalty = 1.0f;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  std::vector<std::string> logit_bias;
   uint64_t seed = 0;
   std::vector<std::string> stop;
   bool logits = false;
@@ -49,6 +52,20 @@ Result<std::vector<TokenId>> parse_ids(const std::string& text) {
   }
   if (ids.empty()) return make_error(ErrorCode::kInvalidArgument, "--prompt-ids is empty");
   return ids;
+}
+
+// "ID=BIAS", e.g. 151643=-100
+Result<std::pair<int32_t, float>> parse_logit_bias(const std::string& item) {
+  const size_t eq = item.find('=');
+  char* end_id = nullptr;
+  char* end_bias = nullptr;
+  if (eq != std::string::npos) {
+    const long id = std::strtol(item.c_str(), &end_id, 10);
+    const float bias = std::strtof(item.c_str() + eq + 1, &end_bias);
+    if (end_id == item.c_str() + eq && eq > 0 && *end_bias == '\0' && id >= 0 && id <= INT32_MAX)
+      return std::pair<int32_t, float>(static_cast<int32_t>(id), bias);
+  }
+  return make_error(ErrorCode::kInvalidArgument, "--logit-bias '{}' must be TOKEN_ID=BIAS, e.g. 42=-100", item);
 }
 
 int run(const RunFlags& f) {
@@ -80,6 +97,13 @@ int run(const RunFlags& f) {
   opt.sampling.top_p = f.top_p;
   opt.sampling.min_p = f.min_p;
   opt.sampling.repetition_penalty = f.repeat_penalty;
+  opt.sampling.frequency_penalty = f.frequency_penalty;
+  opt.sampling.presence_penalty = f.presence_penalty;
+  for (const std::string& item : f.logit_bias) {
+    auto bias = parse_logit_bias(item);
+    if (!bias) return user_error(bias.error().message);
+    opt.sampling.logit_bias.push_back(*bias);
+  }
   opt.sampling.seed = f.seed;
   opt.stop = f.stop;
   opt.logits_last = f.logits;
@@ -133,6 +157,9 @@ Command add_run_command(CLI::App& app) {
   app.add_option("--top-p", f->top_p, "top-p (1: off)");
   app.add_option("--min-p", f->min_p, "min-p (0: off)");
   app.add_option("--repeat-penalty", f->repeat_penalty, "repetition penalty (1: off)");
+  app.add_option("--frequency-penalty", f->frequency_penalty, "subtract count * this from a seen token's logit (OpenAI semantics)");
+  app.add_option("--presence-penalty", f->presence_penalty, "subtract this from a seen token's logit");
+  app.add_option("--logit-bias", f->logit_bias, "TOKEN_ID=BIAS added to that token's logit (repeatable)");
   app.add_option("--seed", f->seed, "random seed; the same seed gives the same text");
   app.add_option("--stop", f->stop, "stop string (repeatable)");
   app.add_flag("--logits", f->logits, "with --output json: add logits_last, the logits at the last prompt position");

@@ -20,7 +20,7 @@ void reference_dequantize(const Matrix& w, size_t row, size_t col_begin, size_t 
 }
 
 constexpr KernelTable kReferenceTable = {
-    Isa::kReference, "reference", reference::quantize_q8_block32, reference::quantize_q8_block256,
+    Isa::kReference, "reference", wafer::reference::quantize_q8_block32, wafer::reference::quantize_q8_block256,
     {}, reference_dequantize, nullptr};
 
 constexpr KernelTable kAvx512Table = {

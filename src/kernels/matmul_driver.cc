@@ -189,7 +189,7 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
                  float* y, ThreadPool& pool) {
   if (w.rows == 0 || num_tokens == 0) return;
   WAFER_CHECK(weight_slot(w.type) >= 0, "matmul over unsupported weight type {}", dtype_name(w.type));
-  if (table.isa == Isa::kReference) return reference::matmul(w, x, num_tokens, y, pool);
+  if (table.isa == Isa::kReference) return wafer::reference::matmul(w, x, num_tokens, y, pool);
   const Matrix m = to_matrix(w);
   if (w.cols == 0) {
     std::fill(y, y + num_tokens * w.rows, 0.0f);

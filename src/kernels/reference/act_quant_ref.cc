@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace wafer::kernels::reference {
+namespace wafer::reference {
 namespace {
 
 // Quantises one block of n values; returns its scale.
@@ -53,4 +53,4 @@ void dequantize_q8_block256(const int8_t* qs, const float* scale, size_t cols, f
   for (size_t i = 0; i < cols; ++i) out[i] = static_cast<float>(qs[i]) * scale[i / 256];
 }
 
-}  // namespace wafer::kernels::reference
+}  // namespace wafer::reference

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace wafer::kernels::reference {
+namespace wafer::reference {
 
 void quantize_q8_block32(const float* x, size_t cols, int8_t* qs, float* lane_scale,
                          int32_t* lane_neg_sum);
@@ -17,4 +17,4 @@ void quantize_q8_block256(const float* x, size_t cols, int8_t* qs, float* scale,
 void dequantize_q8_block32(const int8_t* qs, const float* lane_scale, size_t cols, float* out);
 void dequantize_q8_block256(const int8_t* qs, const float* scale, size_t cols, float* out);
 
-}  // namespace wafer::kernels::reference
+}  // namespace wafer::reference

@@ -1,0 +1,126 @@
+// The engine's public face: one thread owns the model, the KV caches and the scheduler;
+// callers on any thread submit token-level generation requests and receive a stream of
+// events. The server sees only this header (plus the tokenizer, which is immutable).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/result.h"
+#include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace wafer {
+
+struct EngineConfig {
+  std::string model_path;
+  int threads = 0;                 // 0: all cores
+  int64_t ctx_size = 0;            // per sequence; 0: the model's training context
+  int max_pending = 8;             // queued + running requests before submit() refuses
+  int max_slots = 16;              // named KV caches kept warm (LRU beyond that)
+  bool prefix_reuse = true;        // anonymous requests reuse the previous request's KV prefix
+};
+
+struct GenerationRequest {
+  std::string request_id;                // for logs
+  std::vector<TokenId> prompt;           // the whole context, already rendered and tokenised
+  SamplingParams sampling;
+  int64_t max_tokens = -1;               // -1: until the context is full
+  std::vector<std::string> stop;         // stop strings
+  bool ignore_eos = false;
+  // Non-empty: the KV cache is kept under this name after the request and reused by the
+  // next request naming it (only the prompt tokens beyond the common prefix are computed).
+  std::string cache_slot;
+  bool generate = true;                  // false: prefill the prompt only (warm-up)
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;             // prompt tokens whose KV was reused, not computed
+  int64_t completion_tokens = 0;
+};
+
+struct Timings {
+  double queue_ms = 0;                   // submit -> start
+  double prefill_ms = 0;                 // computing the uncached prompt tokens
+  double ttft_ms = 0;                    // submit -> first token sampled
+  double decode_ms = 0;                  // first -> last token
+};
+
+// A piece of generated text (whole UTF-8 characters, stop strings removed). `text` may be
+// empty when a token's bytes are held back.
+struct TokenEvent {
+  TokenId id = 0;
+  std::string text;
+};
+struct DoneEvent {
+  std::string finish_reason;             // "stop", "length" or "cancelled"
+  Usage usage;
+  Timings timings;
+  std::vector<TokenId> output_ids;
+};
+struct ErrorEvent {
+  Error error;
+};
+using Event = std::variant<TokenEvent, DoneEvent, ErrorEvent>;
+
+// Receives a request's events in order, on the engine thread: it must return quickly
+// (post to the caller's own executor). Exactly one DoneEvent or ErrorEvent ends the stream.
+using EventSink = std::function<void(Event&&)>;
+
+// Lets the submitter cancel; the engine stops at its next step and reports "cancelled".
+class RequestHandle {
+ public:
+  RequestHandle() : cancelled_(std::make_shared<std::atomic<bool>>(false)) {}
+  void cancel() const { cancelled_->store(true); }
+  bool cancelled() const { return cancelled_->load(); }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+struct ModelInfo {
+  std::string id;                        // what /v1/models lists
+  std::string architecture;
+  int64_t context_length = 0;            // per sequence, as configured
+  int64_t vocab_size = 0;
+};
+
+struct EngineStats {
+  int64_t prefill_tokens = 0;            // prompt tokens computed (not reused)
+  int64_t cached_tokens = 0;             // prompt tokens reused from KV caches
+  int64_t decoded_tokens = 0;
+  int64_t requests_finished = 0;
+  int64_t active_requests = 0;           // queued + running
+  int64_t kv_bytes = 0;                  // KV cache memory held
+  double decode_step_ms_total = 0;       // sum of single-token decode steps
+  int64_t decode_steps = 0;
+};
+
+class Engine {
+ public:
+  // Loads the model and starts the engine thread.
+  static Result<std::unique_ptr<Engine>> create(const EngineConfig& config);
+  virtual ~Engine() = default;
+
+  // Thread-safe. Errors: kResourceExhausted when max_pending requests are already in
+  // flight (the server answers 429 with retry-after); kOutOfRange when the prompt does not
+  // fit the context window (400 context_length_exceeded); kInvalidArgument for bad sampling
+  // parameters or an empty prompt (400).
+  virtual Result<RequestHandle> submit(GenerationRequest request, EventSink sink) = 0;
+  // Forgets a named KV cache (a connection closed). Thread-safe; no-op when unknown.
+  virtual void release_slot(const std::string& slot) = 0;
+  // Stops accepting requests, finishes the running ones, joins the engine thread.
+  virtual void shutdown() = 0;
+
+  virtual const Tokenizer& tokenizer() const = 0;  // immutable, any thread
+  virtual ModelInfo model_info() const = 0;
+  virtual EngineStats stats() const = 0;           // a consistent snapshot, any thread
+};
+
+}  // namespace wafer

@@ -1,0 +1,30 @@
+// OpenAI sampling knobs (temperature, top_p, penalties, seed, logit_bias) as sent, and their
+// mapping onto the engine's SamplingParams with range checks that name the field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "sampling/sampler.h"
+
+namespace wafer::api {
+
+struct SamplingFields {
+  std::optional<double> temperature;        // 0..2
+  std::optional<double> top_p;              // (0, 1]
+  std::optional<double> frequency_penalty;  // -2..2
+  std::optional<double> presence_penalty;   // -2..2
+  std::optional<int64_t> seed;
+  std::vector<std::pair<int64_t, double>> logit_bias;  // token id -> -100..100
+};
+
+// Unset fields take `defaults`' values. OpenAI semantics: temperature 0 is greedy, penalties
+// use the whole generated window. Errors name the field ("temperature: must be between 0 and
+// 2, got 3") and logit_bias token ids outside [0, vocab_size).
+Result<SamplingParams> to_sampling_params(const SamplingFields& fields,
+                                          const SamplingParams& defaults, size_t vocab_size);
+
+}  // namespace wafer::api

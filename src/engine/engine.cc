@@ -1,0 +1,301 @@
+// The engine thread: takes requests off a queue one at a time, reuses the longest matching
+// KV prefix of the named (or previous anonymous) sequence, prefills the rest, then samples
+// and decodes token by token, reporting each step to the request's sink.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "engine/generate.h"
+#include "wafer/engine.h"
+
+namespace wafer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+struct Pending {
+  GenerationRequest request;
+  EventSink sink;
+  RequestHandle handle;
+  Clock::time_point submitted;
+};
+
+// A sequence whose KV is kept: `tokens` are exactly the positions held in `cache`.
+struct Slot {
+  KvCache cache;
+  std::vector<TokenId> tokens;
+  uint64_t last_used = 0;
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(std::unique_ptr<Model> model, const EngineConfig& config, int threads)
+      : model_(std::move(model)), config_(config), pool_(threads) {
+    ctx_ = config.ctx_size > 0 ? std::min(config.ctx_size, model_->config().n_ctx_train)
+                               : model_->config().n_ctx_train;
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~EngineImpl() override { shutdown(); }
+
+  Result<RequestHandle> submit(GenerationRequest request, EventSink sink) override {
+    WAFER_RETURN_IF_ERROR(request.sampling.validate());
+    if (request.prompt.empty())
+      return make_error(ErrorCode::kInvalidArgument, "the prompt is empty");
+    if (static_cast<int64_t>(request.prompt.size()) >= ctx_)
+      return make_error(ErrorCode::kOutOfRange,
+                        "the prompt has {} tokens but the context window is {} tokens; shorten "
+                        "the input or start a new conversation", request.prompt.size(), ctx_);
+    for (TokenId id : request.prompt)
+      if (id < 0 || id >= model_->config().n_vocab)
+        return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary", id);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return make_error(ErrorCode::kResourceExhausted, "the server is shutting down");
+    if (active_ >= config_.max_pending)
+      return make_error(ErrorCode::kResourceExhausted,
+                        "{} requests are already in flight (the limit); retry shortly", active_);
+    ++active_;
+    Pending p{std::move(request), std::move(sink), RequestHandle(), Clock::now()};
+    RequestHandle handle = p.handle;
+    queue_.push_back(std::move(p));
+    wake_.notify_one();
+    return handle;
+  }
+
+  void release_slot(const std::string& slot) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_.push_back(slot);
+    wake_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && !thread_.joinable()) return;
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  const Tokenizer& tokenizer() const override { return model_->tokenizer(); }
+
+  ModelInfo model_info() const override {
+    const ModelConfig& c = model_->config();
+    std::string id = config_.model_path;
+    const size_t slash = id.find_last_of('/');
+    if (slash != std::string::npos) id = id.substr(slash + 1);
+    if (id.size() > 5 && id.ends_with(".gguf")) id.resize(id.size() - 5);
+    return {id, c.arch_name, ctx_, c.n_vocab};
+  }
+
+  EngineStats stats() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    EngineStats s = stats_;
+    s.active_requests = active_;
+    return s;
+  }
+
+ private:
+  void loop();
+  void run_request(Pending& p);
+  Slot& slot_for(const GenerationRequest& request);
+  void drop_released_slots();
+  void update_kv_bytes();
+
+  std::unique_ptr<Model> model_;
+  EngineConfig config_;
+  ThreadPool pool_;
+  int64_t ctx_ = 0;
+  std::thread thread_;
+
+  mutable std::mutex mu_;  // guards queue_, released_, stopping_, active_, stats_
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  std::vector<std::string> released_;
+  bool stopping_ = false;
+  int active_ = 0;
+  EngineStats stats_;
+
+  // Engine thread only.
+  std::map<std::string, Slot> slots_;
+  std::unique_ptr<Slot> anonymous_;
+  uint64_t use_clock_ = 0;
+};
+
+void EngineImpl::loop() {
+  for (;;) {
+    Pending p;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !released_.empty(); });
+      if (queue_.empty() && released_.empty() && stopping_) return;
+      if (queue_.empty()) {
+        lock.unlock();
+        drop_released_slots();
+        continue;
+      }
+      p = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    drop_released_slots();
+    run_request(p);
+    std::lock_guard<std::mutex> lock(mu_);
+    --active_;
+  }
+}
+
+void EngineImpl::drop_released_slots() {
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    names.swap(released_);
+  }
+  for (const std::string& n : names) slots_.erase(n);
+  if (!names.empty()) update_kv_bytes();
+}
+
+void EngineImpl::update_kv_bytes() {
+  int64_t bytes = anonymous_ ? static_cast<int64_t>(anonymous_->cache.allocated_bytes()) : 0;
+  for (const auto& [name, slot] : slots_) bytes += static_cast<int64_t>(slot.cache.allocated_bytes());
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.kv_bytes = bytes;
+}
+
+Slot& EngineImpl::slot_for(const GenerationRequest& request) {
+  ++use_clock_;
+  if (request.cache_slot.empty()) {
+    if (!anonymous_ || !config_.prefix_reuse)
+      anonymous_ = std::make_unique<Slot>(Slot{model_->new_cache(ctx_), {}, 0});
+    anonymous_->last_used = use_clock_;
+    return *anonymous_;
+  }
+  auto it = slots_.find(request.cache_slot);
+  if (it == slots_.end()) {
+    if (static_cast<int>(slots_.size()) >= config_.max_slots) {
+      auto lru = std::min_element(slots_.begin(), slots_.end(), [](const auto& a, const auto& b) {
+        return a.second.last_used < b.second.last_used;
+      });
+      slots_.erase(lru);
+    }
+    it = slots_.emplace(request.cache_slot, Slot{model_->new_cache(ctx_), {}, 0}).first;
+  }
+  it->second.last_used = use_clock_;
+  return it->second;
+}
+
+void EngineImpl::run_request(Pending& p) {
+  const GenerationRequest& r = p.request;
+  const Clock::time_point start = Clock::now();
+  DoneEvent done;
+  done.timings.queue_ms = ms_between(p.submitted, start);
+  Slot& slot = slot_for(r);
+
+  // Reuse the longest common prefix; at least the last prompt token is recomputed so its
+  // logits exist (a warm-up needs none).
+  size_t reuse = std::mismatch(slot.tokens.begin(), slot.tokens.end(), r.prompt.begin(), r.prompt.end()).first -
+                 slot.tokens.begin();
+  if (reuse == r.prompt.size() && r.generate) reuse -= 1;
+  slot.cache.truncate(static_cast<int64_t>(reuse));
+  slot.tokens.resize(reuse);
+  done.usage.prompt_tokens = static_cast<int64_t>(r.prompt.size());
+  done.usage.cached_tokens = static_cast<int64_t>(reuse);
+
+  std::vector<float> row;
+  if (reuse < r.prompt.size()) {
+    auto logits = model_->forward(slot.cache, std::span(r.prompt).subspan(reuse), false, pool_);
+    if (!logits) {
+      slot.cache.truncate(0);
+      slot.tokens.clear();
+      p.sink(ErrorEvent{logits.take_error()});
+      return;
+    }
+    row.assign(logits->begin(), logits->end());
+    slot.tokens.assign(r.prompt.begin(), r.prompt.end());
+  }
+  const Clock::time_point prefilled = Clock::now();
+  done.timings.prefill_ms = ms_between(start, prefilled);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.prefill_tokens += static_cast<int64_t>(r.prompt.size() - reuse);
+    stats_.cached_tokens += static_cast<int64_t>(reuse);
+  }
+
+  done.finish_reason = "stop";
+  if (r.generate) {
+    const Tokenizer& tok = model_->tokenizer();
+    Sampler sampler(r.sampling, static_cast<size_t>(model_->config().n_vocab));
+    for (TokenId id : r.prompt) sampler.accept(id);
+    StreamingDetokenizer detok(tok);
+    StopMatcher stops(r.stop);
+    const int64_t room = ctx_ - static_cast<int64_t>(r.prompt.size());
+    const int64_t limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);
+    done.finish_reason = "length";
+    Clock::time_point first_token;
+    for (int64_t step = 0; step < limit; ++step) {
+      if (p.handle.cancelled()) {
+        done.finish_reason = "cancelled";
+        break;
+      }
+      const TokenId next = sampler.sample(row);
+      sampler.accept(next);
+      done.output_ids.push_back(next);
+      if (step == 0) {
+        first_token = Clock::now();
+        done.timings.ttft_ms = ms_between(p.submitted, first_token);
+      }
+      if (!r.ignore_eos && tok.is_end_of_generation(next)) {
+        done.finish_reason = "stop";
+        break;
+      }
+      std::string text = stops.push(detok.push(next));
+      p.sink(TokenEvent{next, std::move(text)});
+      if (stops.stopped()) {
+        done.finish_reason = "stop";
+        break;
+      }
+      if (step + 1 == limit) break;
+      const Clock::time_point t0 = Clock::now();
+      const TokenId one[1] = {next};
+      auto logits = model_->forward(slot.cache, one, false, pool_);
+      if (!logits) break;  // context full: ends as "length"
+      slot.tokens.push_back(next);
+      row.assign(logits->begin(), logits->end());
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.decode_step_ms_total += ms_between(t0, Clock::now());
+      stats_.decode_steps += 1;
+    }
+    if (!stops.stopped() && done.finish_reason != "cancelled") {
+      std::string rest = stops.push(detok.flush());
+      rest += stops.flush();
+      if (!rest.empty()) p.sink(TokenEvent{-1, std::move(rest)});
+    }
+    if (!done.output_ids.empty()) done.timings.decode_ms = ms_between(first_token, Clock::now());
+  }
+  done.usage.completion_tokens = static_cast<int64_t>(done.output_ids.size());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.decoded_tokens += done.usage.completion_tokens;
+    stats_.requests_finished += 1;
+  }
+  update_kv_bytes();
+  p.sink(std::move(done));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config) {
+  WAFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(config.model_path));
+  const int threads = config.threads > 0 ? config.threads
+                                         : static_cast<int>(std::thread::hardware_concurrency());
+  return std::unique_ptr<Engine>(new EngineImpl(std::move(model), config, threads));
+}
+
+}  // namespace wafer

@@ -1,0 +1,69 @@
+// submit_generation: the engine-thread sink only timestamps and posts; metrics, logging and
+// the caller's handler all run on the network executor.
+#include "server/engine_call.h"
+
+#include <chrono>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "server/server_state.h"
+
+namespace wafer::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void log_finished(ServerState& state, const std::string& request_id, const std::string& route,
+                  const DoneEvent& done) {
+  const Usage& u = done.usage;
+  const Timings& t = done.timings;
+  const double tps = (u.completion_tokens > 1 && t.decode_ms > 0)
+                         ? static_cast<double>(u.completion_tokens - 1) * 1000.0 / t.decode_ms
+                         : 0.0;
+  state.logger->info(
+      "event=request_finished request_id={} route={} finish={} prompt_tokens={} cached_tokens={} "
+      "completion_tokens={} queue_ms={:.1f} prefill_ms={:.1f} ttft_ms={:.1f} decode_ms={:.1f} tok_s={:.1f}",
+      request_id, route, done.finish_reason, u.prompt_tokens, u.cached_tokens, u.completion_tokens, t.queue_ms,
+      t.prefill_ms, t.ttft_ms, t.decode_ms, tps);
+}
+
+}  // namespace
+
+Result<RequestHandle> submit_generation(ServerState& state, GenerationRequest request, std::string route,
+                                        boost::asio::any_io_executor executor, SessionEventFn on_event) {
+  struct Shared {
+    std::string request_id;
+    std::string route;
+    SessionEventFn on_event;
+    Clock::time_point last_token{};  // engine thread only
+    bool seen_token = false;         // engine thread only
+  };
+  auto shared = std::make_shared<Shared>(Shared{request.request_id, std::move(route), std::move(on_event)});
+  ServerState* st = &state;
+  std::shared_ptr<PostGate> gate = state.gate;
+  EventSink sink = [st, gate, executor, shared](Event&& event) {
+    if (std::holds_alternative<TokenEvent>(event)) {
+      const Clock::time_point now = Clock::now();
+      if (shared->seen_token)
+        st->metrics.record_inter_token(std::chrono::duration<double, std::milli>(now - shared->last_token).count());
+      shared->seen_token = true;
+      shared->last_token = now;
+    }
+    auto boxed = std::make_shared<Event>(std::move(event));
+    gate->post(executor, [st, shared, boxed] {
+      if (const auto* done = std::get_if<DoneEvent>(boxed.get())) {
+        if (done->usage.completion_tokens > 0) st->metrics.record_ttft(done->timings.ttft_ms);
+        st->metrics.record_generation(done->usage, done->timings);
+        log_finished(*st, shared->request_id, shared->route, *done);
+      } else if (const auto* error = std::get_if<ErrorEvent>(boxed.get())) {
+        st->logger->warn("event=request_failed request_id={} route={} error=\"{}\"", shared->request_id,
+                         shared->route, error->error.message);
+      }
+      shared->on_event(std::move(*boxed));
+    });
+  };
+  return state.engine.submit(std::move(request), std::move(sink));
+}
+
+}  // namespace wafer::server

@@ -1,0 +1,170 @@
+// Every optimised level's matmul against the scalar reference, for every weight type. The
+// spec of each path is the reference applied to exactly what that path computes with:
+// matrix-vector kernels see int8-quantised activations (their dequantised values are the
+// reference's input), AMX tiles see bf16 parts of both operands. So the tolerance is only
+// f32 accumulation error: 1e-5 of sum |w * x| per output.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernel_test_util.h"
+#include "kernels/reference/act_quant_ref.h"
+
+namespace wafer::kernels::test {
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+bool uses_amx(const KernelTable& k, size_t num_tokens) {
+  return k.amx != nullptr && num_tokens >= kAmxMinTokens;
+}
+
+// What the matrix-vector path's activations stand for after int8 quantisation.
+std::vector<float> effective_activations(DType type, const float* x, size_t num_tokens, size_t cols) {
+  std::vector<float> out(x, x + num_tokens * cols);
+  const ActFormat f = act_format(type);
+  if (f == ActFormat::kFloat) return out;
+  std::vector<int8_t> qs(cols);
+  std::vector<float> scales(cols);
+  std::vector<int32_t> sums(cols);
+  std::vector<int16_t> groups(cols);
+  for (size_t t = 0; t < num_tokens; ++t) {
+    const float* xt = x + t * cols;
+    if (f == ActFormat::kQ8Block32) {
+      wafer::reference::quantize_q8_block32(xt, cols, qs.data(), scales.data(), sums.data());
+      wafer::reference::dequantize_q8_block32(qs.data(), scales.data(), cols, &out[t * cols]);
+    } else {
+      wafer::reference::quantize_q8_block256(xt, cols, qs.data(), scales.data(), groups.data());
+      wafer::reference::dequantize_q8_block256(qs.data(), scales.data(), cols, &out[t * cols]);
+    }
+  }
+  return out;
+}
+
+float bf16_round(float v) { return bf16_to_f32(f32_to_bf16(v)); }
+
+// The AMX path's products: bf16 parts (hi, and lo = rest) of weights and activations.
+std::vector<float> amx_spec(const TestMatrix& m, const float* x, size_t num_tokens) {
+  const size_t rows = m.view.rows, cols = m.view.cols;
+  const DType type = m.view.type;
+  const bool float_w = act_format(type) == ActFormat::kFloat;
+  const bool w_lo = type == DType::kF32 || type == DType::kF16;
+  std::vector<float> y(num_tokens * rows);
+  for (size_t t = 0; t < num_tokens; ++t) {
+    for (size_t r = 0; r < rows; ++r) {
+      double acc = 0.0;
+      for (size_t c = 0; c < cols; ++c) {
+        const float w = m.values[r * cols + c], xv = x[t * cols + c];
+        const float wh = bf16_round(w), xh = bf16_round(xv);
+        const float wl = w_lo ? bf16_round(w - wh) : 0.0f;
+        const float xl = float_w ? bf16_round(xv - xh) : 0.0f;
+        acc += static_cast<double>(wh) * xh + static_cast<double>(wh) * xl + static_cast<double>(wl) * xh;
+      }
+      y[t * rows + r] = static_cast<float>(acc);
+    }
+  }
+  return y;
+}
+
+// Runs one shape on one level and returns the worst relative error against its spec.
+double run_case(const KernelTable& k, const TestMatrix& m, const std::vector<float>& x_buffer,
+                size_t x_offset, size_t num_tokens, ThreadPool& pool) {
+  const size_t rows = m.view.rows, cols = m.view.cols;
+  const float* x = x_buffer.data() + x_offset;
+  std::vector<float> got(num_tokens * rows, -12345.0f);
+  matmul_with(k, m.view, x, num_tokens, got.data(), pool);
+  if (uses_amx(k, num_tokens)) {
+    const std::vector<float> x_ref(x, x + num_tokens * cols);
+    return max_relative_error(m, x_ref, num_tokens, got, amx_spec(m, x, num_tokens));
+  }
+  const std::vector<float> x_ref = effective_activations(m.view.type, x, num_tokens, cols);
+  std::vector<float> want(num_tokens * rows);
+  wafer::reference::matmul(m.view, x_ref.data(), num_tokens, want.data(), pool);
+  return max_relative_error(m, x_ref, num_tokens, got, want);
+}
+
+std::vector<size_t> cols_for(DType type) {
+  switch (block_elems(type)) {
+    case 1: return {1, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 257};
+    case 32: return {32, 64, 96, 128, 160, 192, 224};
+    default: return {256, 512, 768};
+  }
+}
+
+class MatmulTest : public ::testing::TestWithParam<std::tuple<Isa, DType>> {
+ protected:
+  const KernelTable* table() const { return kernel_table_for(std::get<0>(GetParam())); }
+  DType type() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(MatmulTest, MatchesReferenceOverShapes) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(std::get<0>(GetParam()));
+  std::mt19937 rng(1234);
+  ThreadPool pool(2);
+  const size_t tokens[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 32, 33, 70};
+  for (size_t cols : cols_for(type())) {
+    for (size_t rows : {1, 2, 7, 33}) {
+      const size_t w_offset = (rows + cols) % 2 == 0 ? 0 : 3;
+      const TestMatrix m = make_matrix(type(), rows, cols, rng, w_offset);
+      for (size_t t : tokens) {
+        const size_t x_offset = t % 2;
+        const std::vector<float> x = gaussian(t * cols + x_offset, rng);
+        const double err = run_case(*k, m, x, x_offset, t, pool);
+        ASSERT_LE(err, kTolerance) << "rows " << rows << " cols " << cols << " tokens " << t;
+      }
+    }
+  }
+}
+
+TEST_P(MatmulTest, RandomBitsAndAdversarialActivations) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(std::get<0>(GetParam()));
+  std::mt19937 rng(99);
+  ThreadPool pool(2);
+  const size_t cols = block_elems(type()) == 1 ? 96 : 2 * block_elems(type()) * (block_elems(type()) == 32 ? 3 : 1);
+  const TestMatrix m = make_matrix(type(), 19, cols, rng, 1, /*raw_bytes=*/true);
+  for (size_t t : {1, 3, 8, 11, 40}) {
+    for (int pattern = 0; pattern < 5; ++pattern) {
+      std::vector<float> x = gaussian(t * cols, rng);
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (pattern == 0) x[i] = 0.0f;
+        if (pattern == 1) x[i] = 1.5f;
+        if (pattern == 2) x[i] *= 1e6f;
+        if (pattern == 3) x[i] = (i % 37 == 5) ? 3e4f : x[i] * 1e-3f;
+        if (pattern == 4) x[i] = (i % 2 == 0) ? 127.0f : -127.0f;
+      }
+      const double err = run_case(*k, m, x, 0, t, pool);
+      ASSERT_LE(err, kTolerance) << "pattern " << pattern << " tokens " << t;
+    }
+  }
+}
+
+TEST_P(MatmulTest, OneThreadAndEmptyShapes) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(std::get<0>(GetParam()));
+  std::mt19937 rng(7);
+  ThreadPool one(1);
+  const size_t cols = 2 * block_elems(type()) + (block_elems(type()) == 1 ? 3 : 0);
+  const TestMatrix m = make_matrix(type(), 45, cols, rng);
+  for (size_t t : {1, 6, 35}) {
+    const std::vector<float> x = gaussian(t * cols, rng);
+    EXPECT_LE(run_case(*k, m, x, 0, t, one), kTolerance) << "tokens " << t;
+  }
+  std::vector<float> y(4, 7.0f);
+  matmul_with(*k, m.view, nullptr, 0, y.data(), one);  // no tokens: nothing written
+  EXPECT_EQ(y[0], 7.0f);
+  const WeightView empty{type(), 0, cols, m.view.data};
+  matmul_with(*k, empty, y.data(), 1, y.data(), one);
+  EXPECT_EQ(y[0], 7.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Levels, MatmulTest,
+    ::testing::Combine(::testing::ValuesIn(kOptimisedLevels), ::testing::ValuesIn(kAllTypes)),
+    [](const auto& info) {
+      return isa_name(std::get<0>(info.param)) + "_" + std::string(dtype_name(std::get<1>(info.param)));
+    });
+
+}  // namespace
+}  // namespace wafer::kernels::test
