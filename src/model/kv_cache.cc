@@ -1,12 +1,19 @@
-// KV cache growth: doubling chunks so long prompts do not reallocate per token.
+// KV cache growth (doubling chunks, so long prompts do not reallocate per token) and writes.
 #include "model/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "base/check.h"
+#include "base/half.h"
 
 namespace wafer {
 
-KvCache::KvCache(const ModelConfig& config, int64_t capacity)
-    : capacity_(capacity), kv_dim_(config.kv_dim()), k_(config.n_layer), v_(config.n_layer) {}
+KvCache::KvCache(const ModelConfig& config, int64_t capacity, DType type)
+    : capacity_(capacity), kv_dim_(config.kv_dim()), type_(type),
+      elem_bytes_(type == DType::kF16 ? 2 : 4), k_(config.n_layer), v_(config.n_layer) {
+  WAFER_CHECK(type == DType::kF16 || type == DType::kF32, "KV cache type must be f16 or f32");
+}
 
 bool KvCache::reserve_more(int64_t n) {
   const int64_t need = size_ + n;
@@ -14,15 +21,31 @@ bool KvCache::reserve_more(int64_t n) {
   if (need <= allocated_positions_) return true;
   const int64_t grown = std::min(capacity_, std::max<int64_t>({need, allocated_positions_ * 2, 256}));
   for (size_t l = 0; l < k_.size(); ++l) {
-    k_[l].resize(grown * kv_dim_);
-    v_[l].resize(grown * kv_dim_);
+    k_[l].resize(grown * row_bytes());
+    v_[l].resize(grown * row_bytes());
   }
   allocated_positions_ = grown;
   return true;
 }
 
+void KvCache::write(int64_t layer, int64_t pos, const float* key, const float* value) {
+  uint8_t* k = k_[layer].data() + pos * row_bytes();
+  uint8_t* v = v_[layer].data() + pos * row_bytes();
+  if (type_ == DType::kF32) {
+    std::memcpy(k, key, row_bytes());
+    std::memcpy(v, value, row_bytes());
+    return;
+  }
+  auto* k16 = reinterpret_cast<uint16_t*>(k);
+  auto* v16 = reinterpret_cast<uint16_t*>(v);
+  for (int64_t i = 0; i < kv_dim_; ++i) {
+    k16[i] = f32_to_f16(key[i]);
+    v16[i] = f32_to_f16(value[i]);
+  }
+}
+
 size_t KvCache::allocated_bytes() const {
-  return 2 * k_.size() * static_cast<size_t>(allocated_positions_ * kv_dim_) * sizeof(float);
+  return 2 * k_.size() * static_cast<size_t>(allocated_positions_) * row_bytes();
 }
 
 }  // namespace wafer

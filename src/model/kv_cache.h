@@ -1,11 +1,13 @@
 // Per-sequence key/value cache: for each layer, the rotated keys and the values of every
-// position so far. Grows on demand up to a fixed capacity (the context size).
+// position so far, stored as F16 (default: half the memory traffic of F32 at long context)
+// or F32. Grows on demand up to a fixed capacity (the context size).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "base/dtype.h"
 #include "model/config.h"
 
 namespace wafer {
@@ -13,13 +15,15 @@ namespace wafer {
 class KvCache {
  public:
   // capacity: the most positions this sequence may hold (its context window).
-  KvCache(const ModelConfig& config, int64_t capacity);
+  // type: kF16 or kF32.
+  KvCache(const ModelConfig& config, int64_t capacity, DType type = DType::kF16);
   KvCache(KvCache&&) = default;
   KvCache& operator=(KvCache&&) = default;
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
   int64_t kv_dim() const { return kv_dim_; }
+  DType type() const { return type_; }
 
   // Makes room for `n` more positions (allocating in chunks); false past capacity.
   bool reserve_more(int64_t n);
@@ -28,19 +32,24 @@ class KvCache {
   // Forgets positions at and past `n` (rolls back rejected speculation, reuses a prefix).
   void truncate(int64_t n) { if (n < size_) size_ = n; }
 
-  float* key(int64_t layer, int64_t pos) { return k_[layer].data() + pos * kv_dim_; }
-  float* value(int64_t layer, int64_t pos) { return v_[layer].data() + pos * kv_dim_; }
-  const float* key(int64_t layer, int64_t pos) const { return k_[layer].data() + pos * kv_dim_; }
-  const float* value(int64_t layer, int64_t pos) const { return v_[layer].data() + pos * kv_dim_; }
+  // Stores key and value [kv_dim] of one position (converting to the cache's type).
+  void write(int64_t layer, int64_t pos, const float* key, const float* value);
+
+  // Rows of a layer: position p's key is at keys(layer) + p * row_bytes() (bytes).
+  const uint8_t* keys(int64_t layer) const { return k_[layer].data(); }
+  const uint8_t* values(int64_t layer) const { return v_[layer].data(); }
+  size_t row_bytes() const { return static_cast<size_t>(kv_dim_) * elem_bytes_; }
 
   size_t allocated_bytes() const;
 
  private:
   int64_t capacity_;
   int64_t kv_dim_;
+  DType type_;
+  size_t elem_bytes_;
   int64_t size_ = 0;
   int64_t allocated_positions_ = 0;
-  std::vector<std::vector<float>> k_, v_;  // [n_layer][positions, kv_dim]
+  std::vector<std::vector<uint8_t>> k_, v_;  // [n_layer][positions * row_bytes]
 };
 
 }  // namespace wafer

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "model/attention.h"
+
 namespace wafer {
 namespace {
 
@@ -102,10 +104,20 @@ void Model::forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool 
       }
       rope_->apply(qt, c.n_head, &s_.cos[t * pairs], &s_.sin[t * pairs]);
       rope_->apply(kt, c.n_head_kv, &s_.cos[t * pairs], &s_.sin[t * pairs]);
-      std::copy_n(kt, kv_dim, cache.key(l, start_pos + t));
-      std::copy_n(&s_.v[t * kv_dim], kv_dim, cache.value(l, start_pos + t));
+      cache.write(l, start_pos + static_cast<int64_t>(t), kt, &s_.v[t * kv_dim]);
     }
-    attention(cache, l, start_pos, n, pool);
+    AttentionArgs args;
+    args.q = s_.q.data();
+    args.out = s_.attn.data();
+    args.cache = &cache;
+    args.layer = l;
+    args.start_pos = start_pos;
+    args.num_tokens = n;
+    args.n_head = c.n_head;
+    args.n_head_kv = c.n_head_kv;
+    args.head_dim = c.head_dim;
+    args.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    attention(args, pool);
     matmul(w.wo, s_.attn.data(), n, s_.xn.data(), pool);
     for (size_t i = 0; i < n * embd; ++i) s_.x[i] += s_.xn[i];
 
@@ -126,46 +138,6 @@ void Model::forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool 
   for (size_t t = first; t < n; ++t)
     rms_norm(&s_.x[t * embd], weights_.output_norm, c.rms_eps, embd, &s_.xn[(t - first) * embd]);
   matmul(weights_.output, s_.xn.data(), rows, logits_out, pool);
-}
-
-void Model::attention(const KvCache& cache, int64_t layer, int64_t start_pos, size_t num_tokens,
-                      ThreadPool& pool) {
-  const ModelConfig& c = config_;
-  const int64_t head_dim = c.head_dim, group = c.n_head / c.n_head_kv;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  const size_t units = num_tokens * static_cast<size_t>(c.n_head);
-  pool.parallel_for(units, 1, [&](size_t begin, size_t end) {
-    std::vector<float> scores;
-    for (size_t u = begin; u < end; ++u) {
-      const size_t t = u / c.n_head;
-      const int64_t h = static_cast<int64_t>(u % c.n_head);
-      const int64_t kv_head = h / group;
-      const int64_t pos = start_pos + static_cast<int64_t>(t);  // attends to 0..pos
-      const float* q = &s_.q[t * c.q_dim() + h * head_dim];
-      scores.resize(pos + 1);
-      float max_score = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j <= pos; ++j) {
-        const float* k = cache.key(layer, j) + kv_head * head_dim;
-        float dot = 0.0f;
-        for (int64_t d = 0; d < head_dim; ++d) dot += q[d] * k[d];
-        scores[j] = dot * scale;
-        max_score = std::max(max_score, scores[j]);
-      }
-      double sum = 0.0;
-      for (int64_t j = 0; j <= pos; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-      }
-      float* out = &s_.attn[t * c.q_dim() + h * head_dim];
-      std::fill_n(out, head_dim, 0.0f);
-      const float inv = static_cast<float>(1.0 / sum);
-      for (int64_t j = 0; j <= pos; ++j) {
-        const float* v = cache.value(layer, j) + kv_head * head_dim;
-        const float p = scores[j] * inv;
-        for (int64_t d = 0; d < head_dim; ++d) out[d] += p * v[d];
-      }
-    }
-  });
 }
 
 }  // namespace wafer

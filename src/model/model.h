@@ -35,7 +35,10 @@ class Model {
   const ModelWeights& weights() const { return weights_; }
   const ForwardStats& stats() const { return stats_; }
 
-  KvCache new_cache(int64_t capacity) const { return KvCache(config_, capacity); }
+  // A cache for one sequence of up to `capacity` positions; F16 unless asked otherwise.
+  KvCache new_cache(int64_t capacity, DType type = DType::kF16) const {
+    return KvCache(config_, capacity, type);
+  }
 
   // Runs tokens at positions cache.size() .. + tokens.size() - 1, appends their keys and values
   // to the cache and returns logits: [tokens.size(), n_vocab] when all_logits, else
@@ -48,8 +51,6 @@ class Model {
   Model() = default;
   void forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool all_logits,
                      float* logits_out, ThreadPool& pool);
-  void attention(const KvCache& cache, int64_t layer, int64_t start_pos, size_t num_tokens,
-                 ThreadPool& pool);
 
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
