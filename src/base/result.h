@@ -16,10 +16,10 @@ enum class ErrorCode {
   kCorrupt,          // malformed or hostile file contents
   kUnsupported,      // valid input wafer does not handle (architecture, type)
   kOutOfRange,       // limits: context length, sizes
-  kResourceExhausted,// busy: too many requests in flight (retry later)
-  kCancelled,        // the caller went away
   kIo,               // the operating system said no
   kInternal,
+  kResourceExhausted,  // busy: too many requests in flight (retry later)
+  kCancelled,          // the caller went away
 };
 
 struct Error {
