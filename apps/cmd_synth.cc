@@ -3,6 +3,7 @@
 // no weights can be downloaded where they run.
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include <fmt/core.h>
@@ -23,7 +24,18 @@ struct SynthFlags {
   std::string out_path;
   uint64_t seed = 1;
   int threads = 0;
+  float turn_end_logit = 0.0f;
 };
+
+// Rewrites a freshly drawn row before it is quantised (row index, values).
+using RowEdit = std::function<void(uint64_t, float*)>;
+
+// With --turn-end-logit, the model ends its turns: every token's embedding carries a
+// constant in dimension 0 that no layer writes to (row 0 of attn_output and ffn_down is
+// zero), so after the final norm dimension 0 is a positive constant, and the end-of-turn
+// token's row gets a larger value there: its logit stands `turn_end_logit` above the rest
+// on average, so sampled text is a few tokens long before the turn ends.
+constexpr float kCarrier = 4.0f;
 
 // splitmix64: a fast, well-mixed generator; one stream per (tensor, row) for determinism.
 uint64_t splitmix(uint64_t& state) {
@@ -35,7 +47,7 @@ uint64_t splitmix(uint64_t& state) {
 
 // Uniform values with standard deviation `stddev`, quantised row by row to `type`.
 std::vector<uint8_t> random_tensor(DType type, uint64_t rows, uint64_t cols, float stddev,
-                                   uint64_t seed, ThreadPool& pool) {
+                                   uint64_t seed, ThreadPool& pool, const RowEdit& edit = nullptr) {
   const size_t stride = row_bytes(type, cols);
   std::vector<uint8_t> data(rows * stride);
   const float amplitude = stddev * std::sqrt(3.0f);
@@ -47,6 +59,7 @@ std::vector<uint8_t> random_tensor(DType type, uint64_t rows, uint64_t cols, flo
         const double u = static_cast<double>(splitmix(state) >> 11) * 0x1.0p-53;
         row[c] = static_cast<float>((2.0 * u - 1.0) * amplitude);
       }
+      if (edit) edit(r, row.data());
       quantize_row(type, row.data(), data.data() + r * stride, cols);
     }
   });
@@ -90,10 +103,27 @@ int synth(const SynthFlags& f) {
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-6f);
   w.copy_metadata(**vocab, "tokenizer.");
 
+  int64_t turn_end = -1;
+  if (f.turn_end_logit != 0.0f) {
+    for (const char* text : {"<|im_end|>", "<|eot_id|>", "<|endoftext|>"})
+      for (size_t i = 0; i < (*tokens)->size() && turn_end < 0; ++i)
+        if ((**tokens)[i] == text) turn_end = static_cast<int64_t>(i);
+    if (turn_end < 0) return user_error("--turn-end-logit: the vocabulary has no end-of-turn token");
+    if (!s.tied) return user_error("--turn-end-logit needs a shape with tied embeddings (e.g. tiny)");
+  }
+  // The final norm scales dimension 0 to about kCarrier / rms(x), with rms(x) near 1 here.
+  const float turn_end_value = kCarrier + f.turn_end_logit / kCarrier;
+  RowEdit embedding_edit = [&](uint64_t r, float* row) {
+    row[0] = static_cast<int64_t>(r) == turn_end ? turn_end_value : kCarrier;
+  };
   uint64_t tensor_seed = f.seed * 1000003ull;
   auto matrix = [&](const std::string& name, TensorRole role, int layer, uint64_t cols, uint64_t rows) {
     const DType type = mix->pick(role, layer, s.n_layer, cols);
-    w.add_tensor(name, type, {cols, rows}, random_tensor(type, rows, cols, 0.02f, ++tensor_seed, pool));
+    RowEdit edit;
+    if (turn_end >= 0 && role == TensorRole::kOutput) edit = embedding_edit;
+    if (turn_end >= 0 && (role == TensorRole::kAttnOutput || role == TensorRole::kFfnDown))
+      edit = [cols](uint64_t r, float* row) { if (r == 0) std::fill_n(row, cols, 0.0f); };
+    w.add_tensor(name, type, {cols, rows}, random_tensor(type, rows, cols, 0.02f, ++tensor_seed, pool, edit));
   };
   auto vector = [&](const std::string& name, uint64_t n, float value) {
     w.add_tensor(name, DType::kF32, {n}, constant_f32(n, value));
@@ -144,6 +174,9 @@ Command add_synth_command(CLI::App& app) {
   app.add_option("-o,--output", f->out_path, "output GGUF path")->required();
   app.add_option("--seed", f->seed, "seed of the random weights");
   app.add_option("-t,--threads", f->threads, "threads");
+  app.add_option("--turn-end-logit", f->turn_end_logit,
+                 "make the model end its turns: the end-of-turn token's logit sits this far above "
+                 "the rest, in units of the final norm's carrier (3.5 gives turns of a few tokens on the tiny shape at temperature 1; greedy ends at once); tied shapes only");
   return [f] { return synth(*f); };
 }
 
