@@ -33,8 +33,8 @@ using RowEdit = std::function<void(uint64_t, float*)>;
 // With --turn-end-logit, the model ends its turns: every token's embedding carries a
 // constant in dimension 0 that no layer writes to (row 0 of attn_output and ffn_down is
 // zero), so after the final norm dimension 0 is a positive constant, and the end-of-turn
-// token's row gets a larger value there: its logit stands `turn_end_logit` above the rest
-// on average, so sampled text is a few tokens long before the turn ends.
+// token's row gets a larger value there, so its logit stands above the rest by an amount
+// that grows with `turn_end_logit` and sampled turns end after a few tokens.
 constexpr float kCarrier = 4.0f;
 
 // splitmix64: a fast, well-mixed generator; one stream per (tensor, row) for determinism.

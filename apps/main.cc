@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add(wafer::apps::add_info_command, "info", "describe a GGUF model: architecture, shapes, types, tokenizer");
   add(wafer::apps::add_synth_command, "synth", "write a random-weight model of a real shape");
   add(wafer::apps::add_bench_command, "bench", "measure prompt and generation speed against the memory roofline");
+  add(wafer::apps::add_serve_command, "serve", "serve the OpenAI-compatible API (Responses over HTTP/SSE and WebSocket, Chat, Completions)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,7 +23,8 @@ namespace wafer::api {
 struct ChatToolCall {
   std::string id;
   std::string name;
-  std::string arguments;  // JSON text
+  std::string arguments;  // function: JSON text; custom: the raw input
+  bool custom = false;
 };
 
 struct ChatMessageIn {
@@ -62,6 +63,7 @@ class ChatWriter {
   // tool call ids ("call_...").
   ChatWriter(std::string id, std::string model_id, int64_t created, bool include_usage,
              IdGenerator ids);
+  // Reasoning goes out as delta.reasoning_content (the DeepSeek/vLLM convention).
   // Streaming: each string is one chunk's JSON (the server writes "data: <json>\n\n" and, after
   // finish(), "data: [DONE]\n\n"). The first chunk carries delta.role "assistant".
   std::vector<std::string> push(const OutputEvent& event);
@@ -79,6 +81,8 @@ class ChatWriter {
   IdGenerator ids_;
   bool sent_role_ = false;
   std::string content_;
+  std::string pending_space_;  // trailing spaces held until more text follows
+  std::string reasoning_;
   std::vector<ChatToolCall> calls_;
   std::string finish_reason_;
   Usage usage_;

@@ -25,10 +25,10 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;
-  bool echo = false;                   // prepend the prompt to the answer text
 };
 
-// Errors name the field. n/best_of other than 1 and logprobs are errors (unsupported).
+// Errors name the field. n/best_of other than 1, echo and logprobs are errors (unsupported);
+// a token-id array prompt is an error (send text).
 Result<CompletionRequest> parse_completion_request(std::string_view body);
 // With suffix: render_fim (Error kUnsupported when the model has no FIM tokens). Without:
 // the prompt as written (special tokens parsed, BOS added when the model wants one).

@@ -78,6 +78,9 @@ json::value tool_schema(const Tool& tool) {
           "\n\nThe `input` argument is raw text that must follow this {} grammar:\n{}",
           syntax_name, std::string_view(definition->get_string()));
     }
+    // Codex's descriptions say "do not wrap the patch in JSON": for a model that calls tools
+    // in JSON, the raw text goes into one JSON string.
+    description += "\n\nCall this tool with a single argument `input` holding the raw text.";
     if (!description.empty()) function["description"] = description;
     function["parameters"] = json::object{
         {"type", "object"},
@@ -273,6 +276,10 @@ std::string default_system_prompt(const Tokenizer& tokenizer) {
     return std::string(kQwenDefaultSystem);
   }
   return "";
+}
+
+bool model_emits_reasoning(const Tokenizer& tokenizer) {
+  return tokenizer.chat_template().find("<think>") != std::string::npos;
 }
 
 std::string render_prompt_text(ChatFormat format, const Conversation& conversation,

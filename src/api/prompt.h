@@ -61,5 +61,8 @@ std::string render_prompt_text(ChatFormat format, const Conversation& conversati
                                std::string_view default_system = "");
 // The system prompt the model's template inserts when there is none ("" if none).
 std::string default_system_prompt(const Tokenizer& tokenizer);
+// True when the model's template knows <think> blocks (Qwen3): construct the ToolCallParser
+// with parse_reasoning so they become reasoning items instead of answer text.
+bool model_emits_reasoning(const Tokenizer& tokenizer);
 
 }  // namespace wafer::api

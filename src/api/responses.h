@@ -38,7 +38,8 @@ struct ResponseItem {
   // message
   std::string role;        // system, developer, user, assistant
   std::string text;        // message: text parts joined; *_output: output text;
-                           // custom_tool_call: input; reasoning: summary + content text
+                           // custom_tool_call: input; reasoning: content (reasoning_text)
+  std::string summary;     // reasoning: summary_text parts joined
   int num_images = 0;      // input_image parts (not shown to the model; a note replaces them)
   // calls and their outputs
   std::string call_id;
@@ -81,6 +82,9 @@ struct ResponsesRequest {
   std::string stream_id;                // lane; echoed on every event
 };
 
+// One input item (exposed for the store and tests); path names it in errors ("input[3]").
+Result<ResponseItem> parse_input_item(const boost::json::value& item, std::string_view path);
+
 // HTTP body. Errors (kInvalidArgument) name the field: "input[3].type: unknown item type
 // 'foo'", "max_output_tokens: expected an integer".
 Result<ResponsesRequest> parse_responses_request(std::string_view body);
@@ -98,11 +102,13 @@ struct WsClientMessage {
 Result<WsClientMessage> parse_ws_client_message(std::string_view frame);
 
 // The conversation for the model: instructions (system), then `history` (a previous
-// response's full context: its input items followed by its output items, as the caller
-// stored them; empty without previous_response_id), then request.input. developer/system
-// messages become system text (leading ones merged into the system prompt), function /
-// custom tool calls join the preceding assistant turn, outputs become tool turns (an output
-// whose call_id matches no earlier call is still shown), reasoning items are left out.
+// response's full context, empty without previous_response_id), then request.input.
+// What to store under a response's id for chaining: its own history + request.input +
+// ResponseStreamWriter::output(), in that order.
+// developer/system messages become system text (leading ones merged into the system prompt),
+// function / custom tool calls join the preceding assistant turn, outputs become tool turns
+// (an output whose call_id matches no earlier call is still shown), reasoning items are left
+// out. Tools are those tool_choice allows; "required" forces a call (Prompt::assistant_prefix).
 Conversation responses_conversation(const ResponsesRequest& request,
                                     const std::vector<ResponseItem>& history);
 

@@ -51,18 +51,17 @@ class ResponseStreamWriter {
   const std::string& status() const { return status_; }
 
  private:
+  enum class Open { kNone, kMessage, kReasoning, kCall };
   StreamEvent make_event(std::string_view type, boost::json::object body);
   void close_open_item(std::vector<StreamEvent>* out);
   void open_message(std::vector<StreamEvent>* out);
   void open_reasoning(std::vector<StreamEvent>* out);
-  void text_delta(std::string_view text, std::vector<StreamEvent>* out);
-  void reasoning_delta(std::string_view text, std::vector<StreamEvent>* out);
+  void stream_text(Open kind, std::string_view text, std::vector<StreamEvent>* out);
   void call_start(const OutputEvent& event, std::vector<StreamEvent>* out);
   void call_delta(std::string_view text, std::vector<StreamEvent>* out);
   void call_done(const OutputEvent& event, std::vector<StreamEvent>* out);
   std::vector<StreamEvent> terminal(std::string_view type);
 
-  enum class Open { kNone, kMessage, kReasoning, kCall };
   ResponsesRequest request_;  // tools and settings echoed (input dropped)
   std::string model_id_;
   IdGenerator ids_;

@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "base/result.h"
 #include "sampling/sampler.h"
@@ -26,5 +29,16 @@ struct SamplingFields {
 // 2, got 3") and logit_bias token ids outside [0, vocab_size).
 Result<SamplingParams> to_sampling_params(const SamplingFields& fields,
                                           const SamplingParams& defaults, size_t vocab_size);
+
+// The generation fields Chat Completions and legacy Completions share.
+struct GenerationFields {
+  SamplingFields sampling;
+  std::vector<std::string> stop;  // "stop": a string or up to 4 strings
+  bool stream = false;
+  bool include_usage = false;     // stream_options.include_usage
+};
+// Reads temperature, top_p, frequency_penalty, presence_penalty, seed, logit_bias, stop,
+// stream, stream_options and n (only 1) from a request body; errors name the field.
+Status read_generation_fields(const boost::json::object& body, GenerationFields* out);
 
 }  // namespace wafer::api

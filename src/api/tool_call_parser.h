@@ -32,9 +32,10 @@ struct OutputEvent {
 
 class ToolCallParser {
  public:
-  // tools: what the model may call (custom tools' calls carry their input as raw text, taken
-  // from arguments.input). Empty tools: no call parsing, everything is text.
-  // parse_reasoning: a leading <think>...</think> becomes kReasoning events.
+  // tools: what the model may call, i.e. Conversation::tools (custom tools' calls carry their
+  // input as raw text, taken from arguments.input). Empty tools: no call parsing, everything
+  // is text. parse_reasoning: a leading <think>...</think> becomes kReasoning events (see
+  // model_emits_reasoning). Push Prompt::assistant_prefix first when it is not empty.
   ToolCallParser(ChatFormat format, std::vector<Tool> tools, bool parse_reasoning = false);
 
   // Feeds generated text; returns the events now certain. Not thread-safe.

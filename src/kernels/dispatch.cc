@@ -7,6 +7,7 @@
 #include "kernels/avx512/kernels.h"
 #include "kernels/cpu_features.h"
 #include "kernels/amx_gemm.h"
+#include "kernels/avx2/kernels.h"
 #include "kernels/reference/act_quant_ref.h"
 #include "quant/quant.h"
 
@@ -22,6 +23,12 @@ void reference_dequantize(const Matrix& w, size_t row, size_t col_begin, size_t 
 constexpr KernelTable kReferenceTable = {
     Isa::kReference, "reference", wafer::reference::quantize_q8_block32, wafer::reference::quantize_q8_block256,
     {}, reference_dequantize, nullptr};
+
+constexpr KernelTable kAvx2Table = {
+    Isa::kAvx2, "avx2", avx2::quantize_q8_block32, avx2::quantize_q8_block256,
+    {avx2::matvec_f32, avx2::matvec_f16, avx2::matvec_bf16, avx2::matvec_q8_0, avx2::matvec_q4_0,
+     avx2::matvec_q5_0, avx2::matvec_q4_k, avx2::matvec_q5_k, avx2::matvec_q6_k},
+    avx2::dequantize, nullptr};
 
 constexpr KernelTable kAvx512Table = {
     Isa::kAvx512, "avx512", avx512::quantize_q8_block32, avx512::quantize_q8_block256,
@@ -76,7 +83,7 @@ const KernelTable* kernel_table_for(Isa isa) {
   const Availability& a = availability();
   switch (isa) {
     case Isa::kReference: return &kReferenceTable;
-    case Isa::kAvx2: return nullptr;
+    case Isa::kAvx2: return a.avx2 ? &kAvx2Table : nullptr;
     case Isa::kAvx512: return a.avx512 ? &kAvx512Table : nullptr;
     case Isa::kAmx: return a.amx ? &kAmxTable : nullptr;
   }

@@ -35,7 +35,8 @@ Result<RequestHandle> submit_generation(ServerState& state, GenerationRequest re
   struct Shared {
     std::string request_id;
     std::string route;
-    SessionEventFn on_event;
+    SessionEventFn on_event;         // network thread only; dropped there after the last event
+    uint64_t in_flight_key = 0;
     Clock::time_point last_token{};  // engine thread only
     bool seen_token = false;         // engine thread only
   };
@@ -50,6 +51,7 @@ Result<RequestHandle> submit_generation(ServerState& state, GenerationRequest re
       shared->seen_token = true;
       shared->last_token = now;
     }
+    const bool last = !std::holds_alternative<TokenEvent>(event);
     auto boxed = std::make_shared<Event>(std::move(event));
     gate->post(executor, [st, shared, boxed] {
       if (const auto* done = std::get_if<DoneEvent>(boxed.get())) {
@@ -60,10 +62,22 @@ Result<RequestHandle> submit_generation(ServerState& state, GenerationRequest re
         st->logger->warn("event=request_failed request_id={} route={} error=\"{}\"", shared->request_id,
                          shared->route, error->error.message);
       }
-      shared->on_event(std::move(*boxed));
+      if (!shared->on_event) return;
+      SessionEventFn on_event = std::move(shared->on_event);
+      shared->on_event = nullptr;
+      const bool terminal = !std::holds_alternative<TokenEvent>(*boxed);
+      on_event(std::move(*boxed));
+      // Keep the handler (and the session it holds) off the engine thread, which may
+      // release its copy of the sink last.
+      if (!terminal) shared->on_event = std::move(on_event);
     });
+    if (last) st->in_flight.remove(shared->in_flight_key);
   };
-  return state.engine.submit(std::move(request), std::move(sink));
+  shared->in_flight_key = state.in_flight.reserve();
+  auto submitted = state.engine.submit(std::move(request), std::move(sink));
+  if (submitted.ok()) state.in_flight.attach(shared->in_flight_key, *submitted);
+  else state.in_flight.remove(shared->in_flight_key);
+  return submitted;
 }
 
 }  // namespace wafer::server

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/errors.h"
 #include "api/prompt.h"

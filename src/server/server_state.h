@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +42,43 @@ class PostGate {
  private:
   std::mutex mutex_;
   bool open_ = true;
+};
+
+// Engine requests submitted and not yet finished, so stop() can cancel them and wait until
+// the engine will post no more events. Thread-safe.
+class InFlight {
+ public:
+  // Registers a request about to be submitted; attach() its handle once submit returns
+  // (its terminal event, and so remove(), may come first).
+  uint64_t reserve() {
+    std::lock_guard lock(mutex_);
+    handles_.emplace(next_, RequestHandle());
+    return next_++;
+  }
+  void attach(uint64_t key, RequestHandle handle) {
+    std::lock_guard lock(mutex_);
+    if (auto it = handles_.find(key); it != handles_.end()) it->second = std::move(handle);
+  }
+  void remove(uint64_t key) {
+    std::lock_guard lock(mutex_);
+    handles_.erase(key);
+    if (handles_.empty()) empty_.notify_all();
+  }
+  void cancel_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, handle] : handles_) handle.cancel();
+  }
+  template <typename Clock, typename Duration>
+  bool wait_empty_until(std::chrono::time_point<Clock, Duration> deadline) {
+    std::unique_lock lock(mutex_);
+    return empty_.wait_until(lock, deadline, [&] { return handles_.empty(); });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable empty_;
+  std::map<uint64_t, RequestHandle> handles_;
+  uint64_t next_ = 1;
 };
 
 // Counts requests in progress (from the moment a request is accepted for work until its
@@ -78,6 +117,7 @@ struct ServerState {
   std::unique_ptr<ResponseStore> store;       // null: store disabled
   net::any_io_executor store_executor;        // one thread, FIFO: a put before a get is seen
   std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
+  InFlight in_flight;
   BusyCounter busy;
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_connection_id{1};

@@ -37,16 +37,21 @@ Result<json::array> stored_input_items(std::string_view context_json) {
 
 Result<std::vector<api::ResponseItem>> history_from_stored(std::string_view context_json,
                                                            std::string_view response_json) {
-  WAFER_ASSIGN_OR_RETURN(json::array items, stored_input_items(context_json));
+  WAFER_ASSIGN_OR_RETURN(json::array input, stored_input_items(context_json));
   WAFER_ASSIGN_OR_RETURN(json::value response, parse_json(response_json, "response"));
+  std::vector<api::ResponseItem> items;
+  auto add = [&](const json::array& array, std::string_view what) -> Status {
+    for (size_t i = 0; i < array.size(); ++i) {
+      auto item = api::parse_input_item(array[i], fmt::format("{}[{}]", what, i));
+      if (!item.ok()) return make_error(ErrorCode::kCorrupt, "stored response: {}", item.error().message);
+      items.push_back(std::move(*item));
+    }
+    return {};
+  };
+  WAFER_RETURN_IF_ERROR(add(input, "input"));
   if (const json::value* output = response.as_object().if_contains("output"); output && output->is_array())
-    for (const json::value& item : output->as_array()) items.push_back(item);
-  json::object body;
-  body["input"] = std::move(items);
-  auto parsed = api::parse_responses_request(json::serialize(body));
-  if (!parsed.ok())
-    return make_error(ErrorCode::kCorrupt, "stored response context does not parse: {}", parsed.error().message);
-  return std::move(parsed->input);
+    WAFER_RETURN_IF_ERROR(add(output->as_array(), "output"));
+  return items;
 }
 
 }  // namespace wafer::server
