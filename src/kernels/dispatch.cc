@@ -9,6 +9,7 @@
 #include "kernels/amx_gemm.h"
 #include "kernels/avx2/kernels.h"
 #include "kernels/reference/act_quant_ref.h"
+#include "kernels/reference/elementwise_ref.h"
 #include "quant/quant.h"
 
 namespace wafer::kernels {
@@ -22,27 +23,27 @@ void reference_dequantize(const Matrix& w, size_t row, size_t col_begin, size_t 
 
 constexpr KernelTable kReferenceTable = {
     Isa::kReference, "reference", wafer::reference::quantize_q8_block32, wafer::reference::quantize_q8_block256,
-    {}, reference_dequantize, nullptr};
+    {}, reference_dequantize, wafer::reference::rms_norm, wafer::reference::silu_mul, nullptr};
 
 constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", avx2::quantize_q8_block32, avx2::quantize_q8_block256,
     {avx2::matvec_f32, avx2::matvec_f16, avx2::matvec_bf16, avx2::matvec_q8_0, avx2::matvec_q4_0,
      avx2::matvec_q5_0, avx2::matvec_q4_k, avx2::matvec_q5_k, avx2::matvec_q6_k},
-    avx2::dequantize, nullptr};
+    avx2::dequantize, avx2::rms_norm, avx2::silu_mul, nullptr};
 
 constexpr KernelTable kAvx512Table = {
     Isa::kAvx512, "avx512", avx512::quantize_q8_block32, avx512::quantize_q8_block256,
     {avx512::matvec_f32, avx512::matvec_f16, avx512::matvec_bf16, avx512::matvec_q8_0,
      avx512::matvec_q4_0, avx512::matvec_q5_0, avx512::matvec_q4_k, avx512::matvec_q5_k,
      avx512::matvec_q6_k},
-    avx512::dequantize, nullptr};
+    avx512::dequantize, avx512::rms_norm, avx512::silu_mul, nullptr};
 
 constexpr KernelTable kAmxTable = {
     Isa::kAmx, "amx", avx512::quantize_q8_block32, avx512::quantize_q8_block256,
     {avx512::matvec_f32, avx512::matvec_f16, avx512::matvec_bf16, avx512::matvec_q8_0,
      avx512::matvec_q4_0, avx512::matvec_q5_0, avx512::matvec_q4_k, avx512::matvec_q5_k,
      avx512::matvec_q6_k},
-    avx512::dequantize, &avx512::kAmxKernels};
+    avx512::dequantize, avx512::rms_norm, avx512::silu_mul, &avx512::kAmxKernels};
 
 // What this CPU runs, asked once (the AMX permission request is a system call).
 struct Availability {

@@ -64,6 +64,10 @@ using QuantizeQ8Block256Fn = void (*)(const float* x, size_t cols, int8_t* qs, f
 // multiples of the type's block size.
 using DequantizeFn = void (*)(const Matrix& w, size_t row, size_t col_begin, size_t n, float* out);
 
+// Element-wise ops, as in ops.h.
+using RmsNormFn = void (*)(const float* x, const float* weight, float eps, size_t n, float* out);
+using SiluMulFn = void (*)(const float* gate, const float* up, size_t n, float* out);
+
 // Matrix-matrix products on AMX tiles (see amx_gemm.h); null below that level.
 struct AmxKernels;
 
@@ -80,6 +84,8 @@ struct KernelTable {
   QuantizeQ8Block256Fn quantize_q8_block256 = nullptr;
   MatvecFn matvec[kNumWeightSlots] = {};
   DequantizeFn dequantize = nullptr;
+  RmsNormFn rms_norm = nullptr;
+  SiluMulFn silu_mul = nullptr;
   const AmxKernels* amx = nullptr;
 };
 

@@ -32,4 +32,7 @@ void matvec_q6_k(const Matrix& w, size_t row_begin, size_t row_end, const Activa
 
 void dequantize(const Matrix& w, size_t row, size_t col_begin, size_t n, float* out);
 
+void rms_norm(const float* x, const float* weight, float eps, size_t n, float* out);
+void silu_mul(const float* gate, const float* up, size_t n, float* out);
+
 }  // namespace wafer::kernels::avx512

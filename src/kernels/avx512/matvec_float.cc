@@ -44,10 +44,12 @@ struct FloatRow {
     const size_t cols = w.cols;
     const float* x = act.x + t0 * cols;
     __m512 acc0[T], acc1[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= cols; i += 32) {
       const __m512 w0 = Load::full(wr, i), w1 = Load::full(wr, i + 16);
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) {
         acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * cols + i), acc0[t]);
         acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * cols + i + 16), acc1[t]);
@@ -57,9 +59,11 @@ struct FloatRow {
       const size_t n = cols - i < 16 ? cols - i : 16;
       const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
       const __m512 w0 = Load::part(wr, i, m);
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t)
         acc0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + t * cols + i), acc0[t]);
     }
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t)
       y[(t0 + t) * w.rows + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
   }

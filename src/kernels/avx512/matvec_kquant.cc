@@ -64,6 +64,7 @@ inline void load_affine_k(const uint8_t* p, SuperBlock* sb) {
   const uint8_t* qs = p + (kFiveBit ? 48 : 16);
   const __m512i qh = kFiveBit ? _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16)))
                               : _mm512_setzero_si512();
+  #pragma GCC unroll 16
   for (int h = 0; h < 2; ++h) {
     const __m512i v = _mm512_loadu_si512(qs + 64 * h);
     const __m512i lo = _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
@@ -99,6 +100,7 @@ inline void load_q6_k(const uint8_t* p, SuperBlock* sb) {
   const __m512i up_lo = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);
   const __m512i up_hi = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);
   const __m512i bits45 = _mm512_set1_epi8(0x30);
+  #pragma GCC unroll 16
   for (int h = 0; h < 2; ++h) {
     const __m512i v = _mm512_loadu_si512(p + 64 * h);
     const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 128 + 32 * h)));
@@ -114,6 +116,7 @@ inline void load_q6_k(const uint8_t* p, SuperBlock* sb) {
 inline __m512i superblock_dot(const SuperBlock& sb, const int8_t* x, const int16_t* sums,
                               __m256i* mins_dot) {
   __m512i acc = _mm512_setzero_si512();
+  #pragma GCC unroll 16
   for (int j = 0; j < 4; ++j) {
     const __m512i p16 = _mm512_maddubs_epi16(sb.q[j], _mm512_loadu_si512(x + 64 * j));
     acc = _mm512_dpwssd_epi32(acc, p16, sb.scale[j]);
@@ -133,11 +136,13 @@ struct KRow {
     const uint8_t* p = w.data + r * w.row_bytes;
     const size_t cols = w.cols, nsb = cols / 256, ngroups = cols / 16;
     __m512 acc[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (size_t s = 0; s < nsb; ++s, p += kBlockBytes) {
       SuperBlock sb;
       if constexpr (kKind == 6) load_q6_k(p, &sb);
       else load_affine_k<kKind == 5>(p, &sb);
+      #pragma GCC unroll 16
       for (int t = 0; t < T; ++t) {
         const size_t tok = t0 + t;
         __m256i g;
@@ -153,6 +158,7 @@ struct KRow {
         }
       }
     }
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r] = _mm512_reduce_add_ps(acc[t]);
   }
 };

@@ -81,6 +81,7 @@ struct Q32Row {
     const __mmask64 kb = kTwo ? ~0ull : 0xFFFFFFFFull;
     const __mmask16 kl = kTwo ? 0xFFFF : 0x00FF;
     const BlockPair wp = Type::load(p, kTwo);
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const __m512i x = _mm512_maskz_loadu_epi8(kb, xq + t * cols + 32 * b);
       const __m512i init =
@@ -99,11 +100,13 @@ struct Q32Row {
     const float* xs = act.lane_scale + t0 * lanes;
     const int32_t* xn = act.lane_neg_sum + t0 * lanes;
     __m512 acc[T];
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     size_t b = 0;
     for (; b + 2 <= nb; b += 2, p += 2 * Type::kBlockBytes)
       step<T, true>(p, b, xq, xs, xn, cols, lanes, acc);
     if (b < nb) step<T, false>(p, b, xq, xs, xn, cols, lanes, acc);
+    #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r] = _mm512_reduce_add_ps(acc[t]);
   }
 };

@@ -1,0 +1,131 @@
+// Google Benchmarks of the hot kernels on the active level (WAFER_ISA to compare levels):
+// matrix-vector products at decode shapes (1 and 8 tokens) and prefill products (512
+// tokens), per weight type and thread count. Counters: weight bytes/s and FLOP/s; the
+// context carries the machine's measured read bandwidth, the ceiling for decode.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "base/half.h"
+#include "base/membw.h"
+#include "kernels/ops.h"
+#include "quant/quant.h"
+
+namespace wafer {
+namespace {
+
+// Weights of a type as random bytes with sane f16 scales (fast to make, any size).
+std::vector<uint8_t> random_weights(DType type, size_t rows, size_t cols, uint64_t seed) {
+  const size_t bytes = rows * row_bytes(type, cols);
+  std::vector<uint8_t> w(bytes);
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    std::memcpy(&w[i], &s, 8);
+  }
+  const DTypeTraits& tr = traits(type);
+  const size_t nblocks = bytes / tr.block_bytes;
+  const uint16_t scale = f32_to_f16(0.01f);
+  for (size_t b = 0; b < nblocks; ++b) {
+    uint8_t* p = &w[b * tr.block_bytes];
+    switch (type) {
+      case DType::kF16: std::memcpy(p, &scale, 2); break;  // keeps values finite
+      case DType::kBF16: p[1] &= 0x3F; break;
+      case DType::kF32: p[3] &= 0x3F; break;
+      case DType::kQ8_0: case DType::kQ4_0: case DType::kQ5_0: std::memcpy(p, &scale, 2); break;
+      case DType::kQ4_K: case DType::kQ5_K: std::memcpy(p, &scale, 2); std::memcpy(p + 2, &scale, 2); break;
+      case DType::kQ6_K: std::memcpy(p + 208, &scale, 2); break;
+      default: break;
+    }
+  }
+  return w;
+}
+
+// Enough copies of a [rows, cols] matrix to exceed the 300 MiB last-level cache when
+// `stream` is set, so decode numbers are DRAM numbers.
+struct Fixture {
+  std::vector<std::vector<uint8_t>> copies;
+  std::vector<float> x, y;
+};
+
+void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, size_t tokens,
+                bool stream) {
+  ThreadPool pool(static_cast<int>(state.range(0)));
+  const size_t matrix_bytes = rows * row_bytes(type, cols);
+  const size_t copies = stream ? (size_t{768} << 20) / matrix_bytes + 1 : 1;
+  Fixture f;
+  for (size_t i = 0; i < copies; ++i) f.copies.push_back(random_weights(type, rows, cols, i + 1));
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist;
+  f.x.resize(tokens * cols);
+  for (float& v : f.x) v = dist(rng);
+  f.y.resize(tokens * rows);
+  size_t i = 0;
+  for (auto _ : state) {
+    const WeightView w{type, rows, cols, f.copies[i++ % copies].data()};
+    matmul(w, f.x.data(), tokens, f.y.data(), pool);
+    benchmark::DoNotOptimize(f.y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(iters * matrix_bytes));
+  state.counters["FLOP/s"] = benchmark::Counter(iters * 2.0 * rows * cols * tokens,
+                                                benchmark::Counter::kIsRate);
+  state.counters["tok/s_equiv"] = benchmark::Counter(iters * tokens, benchmark::Counter::kIsRate);
+  state.SetLabel(kernel_isa_name());
+}
+
+// Shapes of Qwen2.5-Coder-1.5B: ffn_up [8960, 1536] streamed from DRAM for decode; a
+// [2048, 1536] slice that stays in cache for kernel speed alone; prefill of 512 tokens.
+void BM_Decode(benchmark::State& state, DType type, size_t tokens) {
+  run_matmul(state, type, 8960, 1536, tokens, true);
+}
+void BM_DecodeInCache(benchmark::State& state, DType type) {
+  run_matmul(state, type, 2048, 1536, 1, false);
+}
+void BM_DecodeInL2(benchmark::State& state, DType type, size_t tokens) {
+  run_matmul(state, type, 384, 1536, tokens, false);
+}
+void BM_Prefill(benchmark::State& state, DType type) {
+  run_matmul(state, type, 2048, 1536, 512, false);
+}
+
+const DType kTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0,
+                        DType::kQ5_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+
+int register_all() {
+  for (DType t : kTypes) {
+    const std::string n(dtype_name(t));
+    benchmark::RegisterBenchmark(("decode/" + n + "/tokens:1").c_str(), BM_Decode, t, size_t{1})
+        ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+    benchmark::RegisterBenchmark(("decode/" + n + "/tokens:8").c_str(), BM_Decode, t, size_t{8})
+        ->Arg(2)->ArgName("threads")->UseRealTime();
+    benchmark::RegisterBenchmark(("decode_in_cache/" + n).c_str(), BM_DecodeInCache, t)
+        ->Arg(1)->ArgName("threads")->UseRealTime();
+    for (size_t tokens : {1, 8})
+      benchmark::RegisterBenchmark(("decode_in_l2/" + n + "/tokens:" + std::to_string(tokens)).c_str(),
+                                   BM_DecodeInL2, t, tokens)
+          ->Arg(1)->ArgName("threads")->UseRealTime();
+    benchmark::RegisterBenchmark(("prefill512/" + n).c_str(), BM_Prefill, t)
+        ->Arg(2)->ArgName("threads")->UseRealTime();
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace wafer
+
+int main(int argc, char** argv) {
+  wafer::register_all();
+  benchmark::Initialize(&argc, argv);
+  {
+    wafer::ThreadPool pool(2);
+    benchmark::AddCustomContext("read_bandwidth_gbs_2_threads",
+                                std::to_string(wafer::measure_read_bandwidth_gbs(pool, size_t{1} << 30, 4)));
+    benchmark::AddCustomContext("kernel_isa", wafer::kernel_isa_name());
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

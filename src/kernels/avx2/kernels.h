@@ -1,0 +1,38 @@
+// The AVX2 level's kernels (files in avx2/, built with AVX2, FMA and F16C
+// flags). Call only where detect_cpu_features().avx2 holds. Contracts in kernel_table.h.
+#pragma once
+
+#include "kernels/kernel_table.h"
+
+namespace wafer::kernels::avx2 {
+
+void quantize_q8_block32(const float* x, size_t cols, int8_t* qs, float* lane_scale,
+                         int32_t* lane_neg_sum);
+void quantize_q8_block256(const float* x, size_t cols, int8_t* qs, float* scale,
+                          int16_t* group_sum);
+
+void matvec_f32(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                size_t num_tokens, float* y);
+void matvec_f16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                size_t num_tokens, float* y);
+void matvec_bf16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q8_0(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q4_0(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q5_0(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q4_k(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q5_k(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+void matvec_q6_k(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                 size_t num_tokens, float* y);
+
+void dequantize(const Matrix& w, size_t row, size_t col_begin, size_t n, float* out);
+
+void rms_norm(const float* x, const float* weight, float eps, size_t n, float* out);
+void silu_mul(const float* gate, const float* up, size_t n, float* out);
+
+}  // namespace wafer::kernels::avx2
