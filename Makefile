@@ -30,20 +30,26 @@ test-asan: deps
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS) -L unit --timeout 1500
 
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 45
 test-fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DWAFER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
 	@tests/fuzz/run_fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
-# A model to run when none is given: a random-weight model of the tiny shape with the real
-# Qwen2.5 tokenizer (until wafer ships a built-in model).
-$(MODELS)/tiny-q8_0.gguf: build
+# A model to serve when none is given: a random-weight model of the tiny shape with the real
+# Qwen2.5 tokenizer that ends its turns after a few dozen tokens (until wafer ships a
+# built-in model). Its text is noise; every stage of the server is the real one.
+$(MODELS)/tiny-q8_0.gguf: | build
 	@mkdir -p $(MODELS)
-	@build/wafer synth --shape tiny --type q8_0 --vocab $(SHARED)/vocab/ggml-vocab-qwen2.gguf -o $@
+	@build/wafer synth --shape tiny --type q8_0 --turn-end-logit 3.5 \
+	  --vocab $(SHARED)/vocab/ggml-vocab-qwen2.gguf -o $@
 
+PORT ?= 8080
 run: build $(MODELS)/tiny-q8_0.gguf
-	@build/wafer run -m $(MODELS)/tiny-q8_0.gguf -p "def fibonacci(n):" -n 64 --temp 0.8
+	@echo "wafer: serving $(MODELS)/tiny-q8_0.gguf (a random-weight model; use -m for a real one)"
+	@echo "  openai SDK: new OpenAI({ baseURL: 'http://127.0.0.1:$(PORT)/v1', apiKey: 'unused' })"
+	@echo "  Codex CLI:  see README.md, 'Codex CLI' (base_url = \"http://127.0.0.1:$(PORT)/v1\")"
+	@build/wafer serve -m $(MODELS)/tiny-q8_0.gguf --port $(PORT)
 
 bench: build
 	@scripts/bench.sh

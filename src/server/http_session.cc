@@ -72,7 +72,7 @@ void HttpSession::on_read(beast::error_code ec) {
     keep_alive_ = false;  // the rest of the body is still on the wire
     busy_ = true;
     state_.busy.enter();
-    return respond(error_reply(413, "invalid_request_error", "request_too_large",
+    return respond(error_reply(400, "invalid_request_error", "request_too_large",
                                fmt::format("request body exceeds the limit of {} bytes",
                                            state_.config.body_limit_bytes)));
   }

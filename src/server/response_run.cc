@@ -131,12 +131,24 @@ void ResponseRun::finish_with(std::vector<api::StreamEvent>&& terminal) {
     stored.created_at = created_at_;
     stored.response_json = outcome.response_json;
     stored.context_json = context_to_json(outcome.input, request_);
-    ServerState* st = &state_;
-    net::post(state_.store_executor, [st, stored = std::move(stored)] {
-      if (Status s = st->store->put(stored); !s.ok())
-        st->logger->error("event=store_failed request_id={} error=\"{}\"", stored.id, s.error().message);
+    // The terminal event goes out only once the row is durable, so a client that chains on
+    // it at once (or after a crash of the server) finds it.
+    auto self = shared_from_this();
+    auto gate = state_.gate;
+    net::post(state_.store_executor, [self, gate, stored = std::move(stored), terminal = std::move(terminal),
+                                      outcome = std::move(outcome)]() mutable {
+      if (Status s = self->state_.store->put(stored); !s.ok())
+        self->state_.logger->error("event=store_failed request_id={} error=\"{}\"", stored.id, s.error().message);
+      gate->post(self->executor_, [self, terminal = std::move(terminal), outcome = std::move(outcome)]() mutable {
+        self->deliver(std::move(terminal), std::move(outcome));
+      });
     });
+    return;
   }
+  deliver(std::move(terminal), std::move(outcome));
+}
+
+void ResponseRun::deliver(std::vector<api::StreamEvent>&& terminal, ResponseOutcome&& outcome) {
   emit(std::move(terminal));
   if (callbacks_.on_done) callbacks_.on_done(std::move(outcome));
 }

@@ -54,6 +54,7 @@ class ResponseRun : public std::enable_shared_from_this<ResponseRun> {
   void emit(std::vector<api::StreamEvent>&& events);
   void push_output(std::vector<api::OutputEvent>&& events);
   void finish_with(std::vector<api::StreamEvent>&& terminal);
+  void deliver(std::vector<api::StreamEvent>&& terminal, ResponseOutcome&& outcome);
   int64_t max_tokens() const;
 
   ServerState& state_;

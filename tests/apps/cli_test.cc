@@ -9,7 +9,7 @@
 
 namespace {
 
-const std::string kWafer = std::string(WAFER_BINARY_DIR) + "/apps/wafer";
+const std::string kWafer = std::string(WAFER_BINARY_DIR) + "/wafer";
 const std::string kShared = WAFER_SHARED_DIR;
 
 struct Proc {

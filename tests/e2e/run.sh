@@ -6,7 +6,7 @@ set -eu
 BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SHARED:-$(cd "$HERE/../../.." && pwd)/shared}
-WAFER="$BUILD/apps/wafer"
+WAFER="$BUILD/wafer"
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }

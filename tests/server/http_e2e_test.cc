@@ -1,6 +1,6 @@
 // End to end over HTTP: a real Server on loopback over the golden tiny model, driven by a
 // Beast client. Health and models, Responses (JSON and SSE), Chat and Completions streams,
-// errors (400 naming the field, 401, 404, 413, 429), stored responses, disconnects.
+// errors (400 naming the field or the body limit, 401, 404, 429), stored responses, disconnects.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -181,7 +181,7 @@ TEST_F(HttpTest, WrongMethodIs405) {
   EXPECT_EQ(client.request(verb::put, "/v1/chat/completions", "{}").status, 405);
 }
 
-TEST(HttpLimits, OversizeBodyIs413) {
+TEST(HttpLimits, OversizeBodyIs400) {
   ServerConfig config = test_config(test_dir());
   config.body_limit_bytes = 4096;
   auto server = start_server(shared_engine(), config);
@@ -189,7 +189,8 @@ TEST(HttpLimits, OversizeBodyIs413) {
   HttpClient client(server->port());
   const std::string body = R"({"model":"m","input":")" + std::string(8192, 'a') + R"("})";
   HttpReply reply = client.post("/v1/responses", body);
-  EXPECT_EQ(reply.status, 413);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json_string(reply.json().at("error"), "code"), "request_too_large");
   EXPECT_EQ(json_string(reply.json().at("error"), "type"), "invalid_request_error");
   HttpClient next(server->port());
   EXPECT_EQ(next.get("/health").status, 200);
