@@ -61,7 +61,7 @@ int info(const std::string& path) {
   fmt::print("  fim: prefix {}, suffix {}, middle {}\n", text(tok.fim_prefix()), text(tok.fim_suffix()),
              text(tok.fim_middle()));
   auto format = detect_chat_format(tok);
-  fmt::print("chat format:     {}\n", format ? (*format == ChatFormat::kChatMl ? "chatml" : "llama3")
+  fmt::print("chat format:     {}\n", format ? chat_format_name(*format)
                                              : format.error().message);
   fmt::print("chat template:   {} characters\n", tok.chat_template().size());
   return 0;

@@ -1,4 +1,5 @@
-// Conversation -> prompt text and tokens, in ChatML (Qwen2.5/Qwen3 tool style) or Llama 3.
+// Conversation -> prompt text and tokens, in ChatML (Qwen2.5/Qwen3 JSON tool calls, or
+// Qwen3-Coder XML tool calls) or Llama 3.
 // The text is built as segments: template text (its tool markers become tokens when the
 // vocabulary has them), turn markers (always special tokens) and content (never special).
 #include "api/prompt.h"
@@ -123,7 +124,96 @@ std::string_view role_name(ConvMessage::Role role) {
   return "user";
 }
 
-void render_chatml(const Conversation& c, std::string_view default_system, Segments* out) {
+// A JSON value as the XML format shows it: strings bare, anything else as JSON.
+std::string xml_value_text(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+}
+
+// Qwen3-Coder's tool listing: one <function> block per tool, its parameters one by one.
+void render_xml_tools(const std::vector<Tool>& tools, Segments* out) {
+  out->literal("# Tools\n\nYou have access to the following functions:\n\n<tools>");
+  for (const Tool& tool : tools) {
+    const json::value schema_value = tool_schema(tool);
+    const json::object& function = schema_value.at("function").as_object();
+    out->literal("\n<function>\n<name>");
+    out->content(tool.model_name());
+    out->literal("</name>");
+    if (const json::value* d = function.if_contains("description"); d && d->is_string()) {
+      out->literal("\n<description>");
+      out->content(d->get_string());
+      out->literal("</description>");
+    }
+    out->literal("\n<parameters>");
+    const json::value* params = function.if_contains("parameters");
+    const json::object* schema = params ? params->if_object() : nullptr;
+    const json::value* props = schema ? schema->if_contains("properties") : nullptr;
+    if (props != nullptr && props->is_object()) {
+      for (const auto& [key, prop] : props->get_object()) {
+        out->literal("\n<parameter>\n<name>");
+        out->content(key);
+        out->literal("</name>");
+        if (const json::object* p = prop.if_object()) {
+          for (const auto& [field, value] : *p) {
+            out->literal("\n<");
+            out->content(field);
+            out->literal(">");
+            out->content(xml_value_text(value));
+            out->literal("</");
+            out->content(field);
+            out->literal(">");
+          }
+        }
+        out->literal("\n</parameter>");
+      }
+    }
+    if (const json::value* req = schema ? schema->if_contains("required") : nullptr; req && req->is_array()) {
+      out->literal("\n<required>");
+      out->content(json::serialize(*req));
+      out->literal("</required>");
+    }
+    out->literal("\n</parameters>\n</function>");
+  }
+  out->literal(
+      "\n</tools>\n\nTo call a function, reply with exactly this format and nothing after it:\n\n"
+      "<tool_call>\n<function=function_name>\n<parameter=parameter_name>\nvalue\n</parameter>\n"
+      "</function>\n</tool_call>\n\nNotes:\n- one <parameter> block per argument; a value may span "
+      "several lines\n- give every required parameter\n- any explanation goes before the call, never "
+      "after it\n- without a suitable function, answer normally");
+}
+
+// One past call in Qwen3-Coder's XML: arguments one <parameter> each (strings bare).
+void render_xml_call(const ConvToolCall& call, Segments* out) {
+  out->literal("\n<tool_call>\n<function=");
+  out->content(call.name);
+  out->literal(">\n");
+  json::value args = call_arguments(call);
+  if (const json::object* o = args.if_object()) {
+    for (const auto& [key, value] : *o) {
+      out->literal("<parameter=");
+      out->content(key);
+      out->literal(">\n");
+      out->content(xml_value_text(value));
+      out->literal("\n</parameter>\n");
+    }
+  }
+  out->literal("</function>\n</tool_call>");
+}
+
+// Qwen2.5's tool listing: one JSON schema per line inside <tools></tools>.
+void render_json_tools(const std::vector<Tool>& tools, Segments* out) {
+  out->literal("# Tools\n\nYou may call one or more functions to assist with the user query."
+               "\n\nYou are provided with function signatures within <tools></tools> XML "
+               "tags:\n<tools>");
+  for (const Tool& tool : tools) {
+    out->literal("\n");
+    out->content(python_json(tool_schema(tool)));
+  }
+  out->literal("\n</tools>\n\nFor each function call, return a json object with function name "
+               "and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": "
+               "<function-name>, \"arguments\": <args-json-object>}\n</tool_call>");
+}
+
+void render_chatml(const Conversation& c, std::string_view default_system, bool xml_tools, Segments* out) {
   size_t first = 0;
   std::string system = system_text(c, default_system, &first);
   if (!c.tools.empty()) {
@@ -133,16 +223,8 @@ void render_chatml(const Conversation& c, std::string_view default_system, Segme
       out->content(system);
       out->literal("\n\n");
     }
-    out->literal("# Tools\n\nYou may call one or more functions to assist with the user query."
-                 "\n\nYou are provided with function signatures within <tools></tools> XML "
-                 "tags:\n<tools>");
-    for (const Tool& tool : c.tools) {
-      out->literal("\n");
-      out->content(python_json(tool_schema(tool)));
-    }
-    out->literal("\n</tools>\n\nFor each function call, return a json object with function name "
-                 "and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": "
-                 "<function-name>, \"arguments\": <args-json-object>}\n</tool_call>");
+    if (xml_tools) render_xml_tools(c.tools, out);
+    else render_json_tools(c.tools, out);
     out->marker("<|im_end|>");
     out->literal("\n");
   } else if (!system.empty()) {
@@ -181,6 +263,10 @@ void render_chatml(const Conversation& c, std::string_view default_system, Segme
         out->content(m.content);
       }
       for (const ConvToolCall& call : m.tool_calls) {
+        if (xml_tools) {
+          render_xml_call(call, out);
+          continue;
+        }
         out->literal("\n<tool_call>\n{\"name\": \"");
         out->content(call.name);
         out->literal("\", \"arguments\": ");
@@ -236,12 +322,14 @@ void render_llama3(const Conversation& c, std::string_view default_system, Segme
 // The generation prompt, plus a forced call's opening.
 std::string render_generation_prompt(ChatFormat format, const Conversation& c, Segments* out) {
   std::string prefix;
-  if (format == ChatFormat::kChatMl) {
+  if (format == ChatFormat::kChatMl || format == ChatFormat::kQwen3Coder) {
     out->marker("<|im_start|>");
     out->literal("assistant\n");
     if (c.force_tool_call && !c.tools.empty()) {
       prefix = "<tool_call>\n";
-      if (!c.forced_tool_name.empty()) {
+      if (format == ChatFormat::kQwen3Coder) {
+        prefix += c.forced_tool_name.empty() ? "<function=" : fmt::format("<function={}>\n", c.forced_tool_name);
+      } else if (!c.forced_tool_name.empty()) {
         prefix += fmt::format("{{\"name\": \"{}\", \"arguments\": ", c.forced_tool_name);
       }
     }
@@ -263,8 +351,11 @@ std::string render_generation_prompt(ChatFormat format, const Conversation& c, S
 Segments render(ChatFormat format, const Conversation& c, std::string_view default_system,
                 std::string* prefix) {
   Segments segments;
-  if (format == ChatFormat::kChatMl) render_chatml(c, default_system, &segments);
-  else render_llama3(c, default_system, &segments);
+  switch (format) {
+    case ChatFormat::kChatMl: render_chatml(c, default_system, false, &segments); break;
+    case ChatFormat::kQwen3Coder: render_chatml(c, default_system, true, &segments); break;
+    case ChatFormat::kLlama3: render_llama3(c, default_system, &segments); break;
+  }
   *prefix = render_generation_prompt(format, c, &segments);
   return segments;
 }

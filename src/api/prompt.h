@@ -5,7 +5,9 @@
 // ChatML (Qwen2.5 style): tools go into the system turn as a "# Tools" block with one JSON
 // schema per line inside <tools></tools>; assistant tool calls are
 // <tool_call>\n{"name": ..., "arguments": ...}\n</tool_call>; tool results are a user turn
-// of <tool_response> blocks. Llama 3: tools and results in the JSON style of Llama 3.1
+// of <tool_response> blocks. Qwen3-Coder: ChatML turns, tools listed as <function> blocks
+// with one <parameter> each, calls as <tool_call>\n<function=NAME>\n<parameter=KEY>\nvalue
+// \n</parameter>\n</function>\n</tool_call>. Llama 3: tools and results in the JSON style of Llama 3.1
 // (tool results as role "ipython", calls as {"name": ..., "parameters": ...}).
 #pragma once
 

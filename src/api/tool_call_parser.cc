@@ -1,6 +1,8 @@
 // Streaming split of generated text into text, reasoning and tool-call events.
 #include "api/tool_call_parser.h"
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 namespace wafer::api {
@@ -14,6 +16,7 @@ constexpr std::string_view kCallClose = "</tool_call>";
 constexpr std::string_view kThinkOpen = "<think>";
 constexpr std::string_view kThinkClose = "</think>";
 constexpr std::string_view kPythonTag = "<|python_tag|>";
+constexpr std::string_view kFunctionOpen = "<function=";
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -143,7 +146,7 @@ void ToolCallParser::scan_think(std::vector<OutputEvent>* out, bool at_end) {
 }
 
 void ToolCallParser::scan_text(std::vector<OutputEvent>* out, bool at_end) {
-  if (tools_.empty() || format_ != ChatFormat::kChatMl) {
+  if (tools_.empty() || format_ == ChatFormat::kLlama3) {
     emit_text(buffer_, out);
     buffer_.clear();
     return;
@@ -163,6 +166,7 @@ void ToolCallParser::scan_text(std::vector<OutputEvent>* out, bool at_end) {
 // buffer_ holds what follows "<tool_call>": whitespace, one JSON object, whitespace, then
 // "</tool_call>". Anything else turns the whole block back into text.
 void ToolCallParser::scan_call(std::vector<OutputEvent>* out, bool at_end) {
+  if (format_ == ChatFormat::kQwen3Coder) return scan_xml_call(out, at_end);
   std::string_view b = buffer_;
   auto give_up = [&](size_t consumed) {  // the block so far is text; rescan the rest
     state_ = State::kText;
@@ -196,6 +200,88 @@ void ToolCallParser::scan_call(std::vector<OutputEvent>* out, bool at_end) {
   out->insert(out->end(), call_events.begin(), call_events.end());
   buffer_.erase(0, consumed);
   state_ = State::kText;
+}
+
+// buffer_ holds what follows "<tool_call>": <function=NAME>, <parameter=KEY>value</parameter>
+// blocks, </function>, then "</tool_call>" (or the end of generation). Anything else turns
+// the whole block back into text.
+void ToolCallParser::scan_xml_call(std::vector<OutputEvent>* out, bool at_end) {
+  std::string_view b = buffer_;
+  auto give_up = [&](size_t consumed) {
+    state_ = State::kText;
+    emit_text(kCallOpen, out);
+    emit_text(b.substr(0, consumed), out);
+    buffer_.erase(0, consumed);
+  };
+  size_t start = skip_space(b, 0);
+  std::string_view head = b.substr(start);
+  if (!head.starts_with(kFunctionOpen)) {
+    if (is_prefix_of(head, kFunctionOpen) && !at_end) return;  // still coming
+    return give_up(start);
+  }
+  size_t close = b.find(kCallClose, start);
+  if (close == std::string_view::npos && !at_end) return;  // the call is still being written
+  size_t body_end = close == std::string_view::npos ? b.size() : close;
+  size_t consumed = close == std::string_view::npos ? b.size() : close + kCallClose.size();
+  std::optional<std::string> call = xml_call_json(b.substr(start, body_end - start));
+  std::vector<OutputEvent> call_events;
+  if (!call || !emit_call(*call, &call_events)) return give_up(consumed);
+  out->insert(out->end(), call_events.begin(), call_events.end());
+  buffer_.erase(0, consumed);
+  state_ = State::kText;
+}
+
+std::optional<std::string> ToolCallParser::xml_call_json(std::string_view s) const {
+  constexpr std::string_view kParamOpen = "<parameter=";
+  constexpr std::string_view kParamClose = "</parameter>";
+  constexpr std::string_view kFunctionClose = "</function>";
+  s.remove_prefix(kFunctionOpen.size());
+  size_t gt = s.find('>');
+  if (gt == std::string_view::npos || gt == 0 || s.substr(0, gt).find_first_of("<\n") != std::string_view::npos)
+    return std::nullopt;
+  std::string name(s.substr(0, gt));
+  s.remove_prefix(gt + 1);
+  const Tool* tool = find_tool(name);
+  json::object args;
+  for (;;) {
+    s.remove_prefix(skip_space(s, 0));
+    if (!s.starts_with(kParamOpen)) break;
+    s.remove_prefix(kParamOpen.size());
+    size_t key_end = s.find('>');
+    if (key_end == std::string_view::npos || key_end == 0) return std::nullopt;
+    std::string key(s.substr(0, key_end));
+    s.remove_prefix(key_end + 1);
+    size_t value_end = s.find(kParamClose);
+    if (value_end == std::string_view::npos) return std::nullopt;
+    std::string_view value = s.substr(0, value_end);
+    s.remove_prefix(value_end + kParamClose.size());
+    // The template puts each value on lines of its own.
+    if (value.starts_with('\n')) value.remove_prefix(1);
+    if (value.ends_with('\n')) value.remove_suffix(1);
+    args[key] = xml_param_value(tool, key, value);
+  }
+  if (!s.starts_with(kFunctionClose)) return std::nullopt;
+  s.remove_prefix(kFunctionClose.size());
+  if (skip_space(s, 0) != s.size()) return std::nullopt;
+  return json::serialize(json::object{{"name", name}, {"arguments", std::move(args)}});
+}
+
+// A parameter's text as the tool's schema types it: strings stay text; other types are read
+// as JSON when they parse (42, true, [1,2], {...}) and kept as text otherwise.
+json::value ToolCallParser::xml_param_value(const Tool* tool, std::string_view key, std::string_view text) {
+  std::string_view type;
+  if (tool != nullptr && tool->kind == Tool::Kind::kFunction) {
+    const json::object* schema = tool->parameters.if_object();
+    const json::value* props = schema ? schema->if_contains("properties") : nullptr;
+    const json::value* prop = props && props->is_object() ? props->get_object().if_contains(key) : nullptr;
+    const json::value* t = prop && prop->is_object() ? prop->get_object().if_contains("type") : nullptr;
+    if (t != nullptr && t->is_string()) type = t->get_string();
+  }
+  if (type.empty() || type == "string") return json::value(json::string(text));
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec) return json::value(json::string(text));
+  return parsed;
 }
 
 void ToolCallParser::scan_llama(std::vector<OutputEvent>* out, bool at_end) {

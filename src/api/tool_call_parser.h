@@ -1,12 +1,16 @@
 // Splits a model's generated text, chunk by chunk, into output events: plain text, and tool
 // calls written in the model's format (ChatML/Qwen: <tool_call>{"name":..,"arguments":..}
-// </tool_call>; Llama 3: a bare {"name":..,"parameters":..} answer). A call is held back
+// </tool_call>; Qwen3-Coder: <tool_call><function=NAME><parameter=KEY>value</parameter>
+// </function></tool_call>; Llama 3: a bare {"name":..,"parameters":..} answer). A call is held back
 // until it is complete and well-formed; anything that is not a well-formed call comes out as
 // text, unchanged: the parser never fails and never drops a byte of text.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/json/value.hpp>
 #include <vector>
 
 #include "api/tools.h"
@@ -51,6 +55,10 @@ class ToolCallParser {
   void scan_text(std::vector<OutputEvent>* out, bool at_end);
   void scan_call(std::vector<OutputEvent>* out, bool at_end);
   void scan_llama(std::vector<OutputEvent>* out, bool at_end);
+  void scan_xml_call(std::vector<OutputEvent>* out, bool at_end);
+  // "<function=NAME>...</function>" -> {"name":..,"arguments":{..}}; nullopt when malformed.
+  std::optional<std::string> xml_call_json(std::string_view text) const;
+  static boost::json::value xml_param_value(const Tool* tool, std::string_view key, std::string_view text);
   // Whole call text (between the markers) -> call events; false when not a valid call.
   bool emit_call(std::string_view json_text, std::vector<OutputEvent>* out);
   const Tool* find_tool(std::string_view name) const;

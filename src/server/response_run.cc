@@ -27,7 +27,8 @@ int64_t unix_now() {
 // The text a chat format appends to open the assistant's turn.
 std::string_view generation_prompt_text(ChatFormat format) {
   switch (format) {
-    case ChatFormat::kChatMl: return "<|im_start|>assistant\n";
+    case ChatFormat::kChatMl:
+    case ChatFormat::kQwen3Coder: return "<|im_start|>assistant\n";
     case ChatFormat::kLlama3: return "<|start_header_id|>assistant<|end_header_id|>\n\n";
   }
   return "";

@@ -30,10 +30,20 @@ void render_llama3(const std::vector<ChatMessage>& messages, bool add_generation
 
 }  // namespace
 
+const char* chat_format_name(ChatFormat format) {
+  switch (format) {
+    case ChatFormat::kChatMl: return "chatml";
+    case ChatFormat::kLlama3: return "llama3";
+    case ChatFormat::kQwen3Coder: return "qwen3-coder";
+  }
+  return "chatml";
+}
+
 Result<ChatFormat> detect_chat_format(const Tokenizer& tokenizer) {
   const std::string& tmpl = tokenizer.chat_template();
   if (tmpl.find(kStartHeader) != std::string::npos) return ChatFormat::kLlama3;
-  if (tmpl.find(kImStart) != std::string::npos) return ChatFormat::kChatMl;
+  if (tmpl.find(kImStart) != std::string::npos)
+    return tmpl.find("<function=") != std::string::npos ? ChatFormat::kQwen3Coder : ChatFormat::kChatMl;
   // No template (or one wafer cannot read): fall back on the vocabulary's turn markers.
   if (tokenizer.find_token(kImStart)) return ChatFormat::kChatMl;
   if (tokenizer.find_token(kStartHeader)) return ChatFormat::kLlama3;
@@ -50,7 +60,8 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
                         bool add_generation_prompt) {
   std::string out;
   switch (format) {
-    case ChatFormat::kChatMl: render_chatml(messages, add_generation_prompt, &out); break;
+    case ChatFormat::kChatMl:
+    case ChatFormat::kQwen3Coder: render_chatml(messages, add_generation_prompt, &out); break;
     case ChatFormat::kLlama3: render_llama3(messages, add_generation_prompt, &out); break;
   }
   return out;

@@ -79,7 +79,10 @@ class StreamingDetokenizer {
 };
 
 // Chat and fill-in-the-middle prompt formats.
-enum class ChatFormat { kChatMl, kLlama3 };
+// kQwen3Coder: ChatML turns whose tool calls are XML (<tool_call><function=NAME>
+// <parameter=KEY>value</parameter></function></tool_call>), as Qwen3-Coder's template writes.
+enum class ChatFormat { kChatMl, kLlama3, kQwen3Coder };
+const char* chat_format_name(ChatFormat format);  // "chatml", "llama3", "qwen3-coder"
 
 struct ChatMessage {
   std::string role;  // system, user, assistant, tool

@@ -6,6 +6,7 @@
 #include "api/prompt.h"
 #include "api/python_json.h"
 #include "api/responses.h"
+#include "api/tool_call_parser.h"
 #include "api_test_support.h"
 
 namespace wafer::api {
@@ -191,6 +192,38 @@ TEST(PromptTest, CustomToolRendersAsInputFunction) {
       << text;
   EXPECT_NE(text.find("{\"name\": \"apply_patch\", \"arguments\": {\"input\": \"*** Begin\\n\"}}"),
             std::string::npos);
+}
+
+TEST(PromptTest, Qwen3CoderXmlToolsAndCalls) {
+  Conversation c = weather_conversation();
+  const std::string text = render_prompt_text(ChatFormat::kQwen3Coder, c);
+  EXPECT_NE(text.find("<tools>\n<function>\n<name>get_weather</name>\n<description>Get the weather</description>\n"
+                      "<parameters>\n<parameter>\n<name>city</name>\n<type>string</type>\n</parameter>\n"
+                      "<required>[\"city\"]</required>\n</parameters>\n</function>\n</tools>"),
+            std::string::npos)
+      << text;
+  const std::string past_call =
+      "<|im_start|>assistant\n<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+      "</function>\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": 20}\n</tool_response>";
+  EXPECT_NE(text.find(past_call), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"arguments\""), std::string::npos) << "no JSON-style calls: " << text;
+
+  // What the template writes, the parser reads back as the same call.
+  ToolCallParser parser(ChatFormat::kQwen3Coder, c.tools);
+  const std::string written = past_call.substr(std::string("<|im_start|>assistant\n").size(),
+                                               past_call.find("<|im_end|>") - std::string("<|im_start|>assistant\n").size());
+  std::vector<OutputEvent> events = parser.push(written);
+  std::vector<OutputEvent> rest = parser.finish();
+  events.insert(events.end(), rest.begin(), rest.end());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, OutputEvent::Kind::kCallDone);
+  EXPECT_EQ(events.back().text, R"({"city":"Paris"})");
+
+  c.force_tool_call = true;
+  c.forced_tool_name = "get_weather";
+  Result<Prompt> p = build_prompt(qwen_tokenizer(), ChatFormat::kQwen3Coder, c);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->assistant_prefix, "<tool_call>\n<function=get_weather>\n");
 }
 
 TEST(PromptTest, Llama3Format) {

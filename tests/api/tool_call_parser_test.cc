@@ -1,4 +1,5 @@
 // ToolCallParser: the same events whatever the chunking; malformed calls come out as text.
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "api/tool_call_parser.h"
@@ -202,6 +203,74 @@ TEST(ToolCallParserTest, Llama3BareJson) {
   // Qwen-style tags mean nothing to the Llama format.
   expect_all_splits(ChatFormat::kLlama3, "<tool_call>{}</tool_call>",
                     {text("<tool_call>{}</tool_call>")});
+}
+
+// Qwen3-Coder's XML calls. Values are typed by the tool's schema: strings stay text
+// (newlines and markup inside included), other types are read as JSON.
+std::vector<Tool> xml_tools() {
+  std::vector<Tool> out = tools();
+  Tool typed;
+  typed.name = "write_file";
+  boost::system::error_code ec;
+  typed.parameters = boost::json::parse(
+      R"({"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"},)"
+      R"("line":{"type":"integer"},"force":{"type":"boolean"},"tags":{"type":"array"}}})", ec);
+  out.push_back(typed);
+  return out;
+}
+
+std::vector<OutputEvent> run_xml(std::string_view text, size_t cut) {
+  ToolCallParser parser(ChatFormat::kQwen3Coder, xml_tools());
+  std::vector<OutputEvent> all = parser.push(text.substr(0, cut));
+  auto more = parser.push(text.substr(cut));
+  all.insert(all.end(), more.begin(), more.end());
+  more = parser.finish();
+  all.insert(all.end(), more.begin(), more.end());
+  return normalise(all);
+}
+
+void expect_xml_splits(std::string_view text, const std::vector<OutputEvent>& expected) {
+  for (size_t i = 0; i <= text.size(); ++i) ASSERT_EQ(run_xml(text, i), expected) << "split at " << i << ": " << text;
+}
+
+TEST(ToolCallParserTest, Qwen3CoderXmlCall) {
+  std::string s =
+      "I'll write it.\n<tool_call>\n<function=write_file>\n<parameter=path>\nsrc/a b.py\n</parameter>\n"
+      "<parameter=content>\ndef f():\n    return \"<b>é😀</b>\"\n\n</parameter>\n<parameter=line>\n42\n"
+      "</parameter>\n<parameter=force>\ntrue\n</parameter>\n<parameter=tags>\n[\"x\", 1]\n</parameter>\n"
+      "</function>\n</tool_call>\nafter";
+  expect_xml_splits(s, concat({{text("I'll write it.\n")},
+                               call("write_file",
+                                    R"({"path":"src/a b.py","content":"def f():\n    return \"<b>é😀</b>\"\n",)"
+                                    R"("line":42,"force":true,"tags":["x",1]})"),
+                               {text("\nafter")}}));
+}
+
+TEST(ToolCallParserTest, Qwen3CoderXmlSeveralCallsAndCustomTool) {
+  std::string s =
+      "<tool_call>\n<function=exec_command>\n<parameter=cmd>\nls -la\n</parameter>\n</function>\n"
+      "</tool_call>\n<tool_call>\n<function=apply_patch>\n<parameter=input>\n*** Begin Patch\n"
+      "*** End Patch\n</parameter>\n</function>\n</tool_call>";
+  expect_xml_splits(s, concat({call("exec_command", R"({"cmd":"ls -la"})"), {text("\n")},
+                               call("apply_patch", "*** Begin Patch\n*** End Patch", true)}));
+  // A typed value that is not valid JSON stays text; an untyped tool keeps text.
+  expect_xml_splits("<tool_call><function=write_file><parameter=line>forty</parameter></function></tool_call>",
+                    call("write_file", R"({"line":"forty"})"));
+  // No parameters; and a call cut off by the end of generation after </function>.
+  expect_xml_splits("<tool_call>\n<function=exec_command>\n</function>\n", call("exec_command", "{}"));
+}
+
+TEST(ToolCallParserTest, Qwen3CoderMalformedXmlIsText) {
+  const char* cases[] = {
+      "<tool_call>\n{\"name\": \"exec_command\", \"arguments\": {}}\n</tool_call>",
+      "<tool_call>\n<function=exec_command>\n<parameter=cmd>\nls\n</function>\n</tool_call>",
+      "<tool_call>\n<function=>\n</function>\n</tool_call>",
+      "<tool_call>\n<function=exec_command>\n<parameter=cmd>\nls\n</parameter>\n",
+      "<tool_call>\n<function=exec_command>\n</function> junk\n</tool_call>",
+      "<tool_call><function",
+      "<tool_call>\n<func",
+  };
+  for (const char* c : cases) expect_xml_splits(c, {text(c)});
 }
 
 }  // namespace
