@@ -1,5 +1,6 @@
-// Matrix-matrix products on AMX-BF16 tiles for prefill: activations as bf16 rows, weights
-// decoded to f32 then packed as bf16 pair-interleaved tiles, f32 accumulation in the tiles.
+// Matrix-matrix products for prefill on bf16 panels: activations as bf16 rows, weights
+// decoded to f32 then packed as bf16 pair-interleaved tiles, f32 accumulation; run on AMX
+// tiles where present, else with AVX-512 BF16 dot products over the same panels.
 // F16/F32 weights and float activations are split into bf16 hi + lo parts so the three
 // products hi*hi + hi*lo + lo*hi keep ~16 bits of each operand.
 #pragma once
@@ -29,7 +30,7 @@ struct AmxPanelArgs {
   bool accumulate = false;         // add to y (later k ranges) rather than overwrite
 };
 
-struct AmxKernels {
+struct GemmKernels {
   // One token: hi[i] = bf16(x[i]); lo[i] = bf16(x[i] - hi[i]) when lo is not null;
   // elements cols..cols_pad-1 set to zero.
   void (*convert_activations)(const float* x, size_t cols, size_t cols_pad, uint16_t* hi,
@@ -42,7 +43,8 @@ struct AmxKernels {
 };
 
 namespace avx512 {
-extern const AmxKernels kAmxKernels;
+extern const GemmKernels kAmxKernels;        // AMX tiles
+extern const GemmKernels kBf16GemmKernels;   // AVX-512 BF16 (vdpbf16ps), for CPUs without AMX
 }  // namespace avx512
 
 }  // namespace wafer::kernels

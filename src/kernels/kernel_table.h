@@ -68,8 +68,9 @@ using DequantizeFn = void (*)(const Matrix& w, size_t row, size_t col_begin, siz
 using RmsNormFn = void (*)(const float* x, const float* weight, float eps, size_t n, float* out);
 using SiluMulFn = void (*)(const float* gate, const float* up, size_t n, float* out);
 
-// Matrix-matrix products on AMX tiles (see amx_gemm.h); null below that level.
-struct AmxKernels;
+// Matrix-matrix products on bf16 panels (see amx_gemm.h): AMX tiles or AVX-512 BF16;
+// null below the AVX-512 level.
+struct GemmKernels;
 
 // Index of a runnable weight type in MatvecFn tables.
 enum WeightSlot { kSlotF32, kSlotF16, kSlotBF16, kSlotQ8_0, kSlotQ4_0, kSlotQ5_0, kSlotQ4_K,
@@ -86,7 +87,7 @@ struct KernelTable {
   DequantizeFn dequantize = nullptr;
   RmsNormFn rms_norm = nullptr;
   SiluMulFn silu_mul = nullptr;
-  const AmxKernels* amx = nullptr;
+  const GemmKernels* gemm = nullptr;
 };
 
 }  // namespace wafer::kernels

@@ -136,7 +136,7 @@ void amx_row_block(const KernelTable& k, const Matrix& m, const uint16_t* xh, co
         if (k_valid > 0) k.dequantize(m, p + i, kb, k_valid, row);
         std::fill(row + k_valid, row + k_len, 0.0f);
       }
-      k.amx->pack_panel(rows, kc, n, k_len, ph, pl);
+      k.gemm->pack_panel(rows, kc, n, k_len, ph, pl);
       AmxPanelArgs args;
       args.x_hi = xh + kb;
       args.x_lo = xl != nullptr ? xl + kb : nullptr;
@@ -149,7 +149,7 @@ void amx_row_block(const KernelTable& k, const Matrix& m, const uint16_t* xh, co
       args.y = y + p;
       args.y_stride = m.rows;
       args.accumulate = kb > 0;
-      k.amx->panel_product(args);
+      k.gemm->panel_product(args);
     }
   }
 }
@@ -168,7 +168,7 @@ void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t nu
       uint16_t* h = xh + t * k_pad;
       uint16_t* l = xl != nullptr ? xl + t * k_pad : nullptr;
       if (t < num_tokens) {
-        k.amx->convert_activations(x + t * m.cols, m.cols, k_pad, h, l);
+        k.gemm->convert_activations(x + t * m.cols, m.cols, k_pad, h, l);
         continue;
       }
       std::memset(h, 0, k_pad * 2);
@@ -195,7 +195,7 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
     std::fill(y, y + num_tokens * w.rows, 0.0f);
     return;
   }
-  if (table.amx != nullptr && num_tokens >= kAmxMinTokens) return amx_matmul(table, m, x, num_tokens, y, pool);
+  if (table.gemm != nullptr && num_tokens >= kAmxMinTokens) return amx_matmul(table, m, x, num_tokens, y, pool);
   matvec_matmul(table, m, x, num_tokens, y, pool);
 }
 

@@ -1,7 +1,8 @@
 // Every optimised level's matmul against the scalar reference, for every weight type. The
 // spec of each path is the reference applied to exactly what that path computes with:
 // matrix-vector kernels see int8-quantised activations (their dequantised values are the
-// reference's input), AMX tiles see bf16 parts of both operands. So the tolerance is only
+// reference's input), the prefill panels (AMX tiles, AVX-512 BF16) see bf16 parts of both
+// operands. So the tolerance is only
 // f32 accumulation error: 1e-5 of sum |w * x| per output.
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@ namespace {
 constexpr double kTolerance = 1e-5;
 
 bool uses_amx(const KernelTable& k, size_t num_tokens) {
-  return k.amx != nullptr && num_tokens >= kAmxMinTokens;
+  return k.gemm != nullptr && num_tokens >= kAmxMinTokens;
 }
 
 // What the matrix-vector path's activations stand for after int8 quantisation.
@@ -137,6 +138,21 @@ TEST_P(MatmulTest, RandomBitsAndAdversarialActivations) {
       const double err = run_case(*k, m, x, 0, t, pool);
       ASSERT_LE(err, kTolerance) << "pattern " << pattern << " tokens " << t;
     }
+  }
+}
+
+// Prefill-sized: several row panels and row blocks, and k long enough to be taken in more
+// than one packed k range (later ranges accumulate into y).
+TEST_P(MatmulTest, PrefillShapeSpansPanelsAndKRanges) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(std::get<0>(GetParam()));
+  std::mt19937 rng(31);
+  ThreadPool pool(2);
+  const size_t cols = block_elems(type()) == 1 ? 1100 : (block_elems(type()) == 32 ? 1056 : 1280);
+  const TestMatrix m = make_matrix(type(), 161, cols, rng);
+  for (size_t t : {33, 45}) {
+    const std::vector<float> x = gaussian(t * cols, rng);
+    EXPECT_LE(run_case(*k, m, x, 0, t, pool), kTolerance) << "tokens " << t;
   }
 }
 

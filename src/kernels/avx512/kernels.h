@@ -32,6 +32,11 @@ void matvec_q6_k(const Matrix& w, size_t row_begin, size_t row_end, const Activa
 
 void dequantize(const Matrix& w, size_t row, size_t col_begin, size_t n, float* out);
 
+// The bf16 panel format of amx_gemm.h (GemmKernels::convert_activations, pack_panel).
+void convert_activations_bf16(const float* x, size_t cols, size_t cols_pad, uint16_t* hi, uint16_t* lo);
+void pack_panel_bf16(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, uint16_t* hi,
+                     uint16_t* lo);
+
 void rms_norm(const float* x, const float* weight, float eps, size_t n, float* out);
 void silu_mul(const float* gate, const float* up, size_t n, float* out);
 
