@@ -68,6 +68,9 @@ void HttpSession::on_read(beast::error_code ec) {
       ec == net::error::connection_reset || ec == net::error::eof)
     return close();
   route_ = "other";
+  method_.clear();
+  path_.clear();
+  started_ = std::chrono::steady_clock::now();
   if (ec == http::error::body_limit) {
     keep_alive_ = false;  // the rest of the body is still on the wire
     busy_ = true;
@@ -106,6 +109,9 @@ void HttpSession::handle(StringRequest&& request) {
   state_.busy.enter();
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = path_of(target);
+  method_ = std::string(request.method_string());
+  path_ = std::string(path.substr(0, 200));
+  started_ = std::chrono::steady_clock::now();
   if (path != "/health" && !authorized(request)) {
     route_ = "unauthorized";
     keep_alive_ = false;
@@ -139,7 +145,8 @@ void HttpSession::handle(StringRequest&& request) {
 void HttpSession::respond(StringResponse&& response) {
   if (!busy_ || sse_.active()) return;
   on_gone_ = nullptr;
-  state_.metrics.record_request(route_, static_cast<int>(response.result_int()));
+  status_ = static_cast<int>(response.result_int());
+  state_.metrics.record_request(route_, status_);
   response.version(version_);
   response.keep_alive(keep_alive_);
   response.prepare_payload();
@@ -152,6 +159,7 @@ void HttpSession::respond(StringResponse&& response) {
 
 void HttpSession::start_stream(std::string_view content_type) {
   if (!busy_ || sse_.active()) return;
+  status_ = 200;
   state_.metrics.record_request(route_, 200);
   http::response<http::empty_body> header{http::status::ok, version_};
   header.set(http::field::server, "wafer");
@@ -174,6 +182,11 @@ void HttpSession::on_answered(bool ok) {
   if (busy_) {
     busy_ = false;
     state_.busy.leave();
+    // One line per answered request (generations also log their own request_finished line
+    // with tokens and timings).
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    state_.logger->info("event=http_request method={} path={} route={} status={} ms={:.1f} client_gone={}",
+                        method_.empty() ? "-" : method_, path_.empty() ? "-" : path_, route_, status_, ms, !ok);
   }
   if (!ok || !keep_alive_ || state_.draining.load()) return close();
   do_read();

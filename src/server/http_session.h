@@ -4,6 +4,7 @@
 // WebsocketSession. Every handler runs on the connection's strand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,6 +52,10 @@ class HttpSession final : public Exchange {
   ServerState& state_;
   SseWriter sse_;
   std::string route_;
+  // The request being answered, for its log line: method and path, status, arrival.
+  std::string method_, path_;
+  int status_ = 0;
+  std::chrono::steady_clock::time_point started_{};
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool busy_ = false;                 // a request is being answered

@@ -74,6 +74,7 @@ void WebsocketSession::run(StringRequest request, beast::flat_buffer leftover) {
 void WebsocketSession::on_accept(beast::error_code ec) {
   if (ec) return shut_down();
   state_.metrics.record_request("/v1/responses (upgrade)", 101);
+  state_.logger->info("event=ws_open conn={}", connection_id_);
   do_read();
 }
 
@@ -97,9 +98,7 @@ void WebsocketSession::on_read(beast::error_code ec) {
 void WebsocketSession::handle_message(std::string_view text) {
   auto parsed = api::parse_ws_client_message(text);
   if (!parsed.ok()) {
-    const api::ApiError error = api::to_api_error(parsed.error());
-    state_.metrics.record_request(kRoute, error.http_status);
-    return send(api::ws_error_frame_json(error, stream_id_of(text)));
+    return lane_error(stream_id_of(text), api::to_api_error(parsed.error()));
   }
   if (parsed->kind == api::WsClientMessage::Kind::kSteer) {
     json::object steer{{"previous_response_id", parsed->steer_previous_response_id}, {"input", parsed->steer_input}};
@@ -121,6 +120,8 @@ void WebsocketSession::handle_message(std::string_view text) {
 
 void WebsocketSession::lane_error(const std::string& lane_id, const api::ApiError& error) {
   state_.metrics.record_request(kRoute, error.http_status);
+  state_.logger->warn("event=ws_error conn={} stream_id={} status={} code={} message=\"{}\"", connection_id_,
+                      lane_id.empty() ? "-" : lane_id, error.http_status, error.code, error.message);
   send(api::ws_error_frame_json(error, lane_id));
 }
 
@@ -178,6 +179,7 @@ void WebsocketSession::start_run(const std::string& lane_id, api::ResponsesReque
 
 void WebsocketSession::on_run_done(const std::string& lane_id, ResponseOutcome&& outcome) {
   state_.busy.leave();
+  ++responses_done_;
   Lane& lane = lanes_[lane_id];
   lane.running.reset();
   lane.busy = false;
@@ -222,10 +224,19 @@ void WebsocketSession::shut_down() {
   if (closed_) return;
   closed_ = true;
   write_queue_.clear();
+  int cancelled = 0;
   for (auto& [lane_id, lane] : lanes_) {
     lane.queue.clear();
-    if (lane.running) lane.running->cancel();
+    // The engine keeps a cancelled run alive until its last event; dropping this reference
+    // now means no session <-> run cycle outlives the connection, even if that event is
+    // never delivered (the server stopping).
+    if (lane.running) {
+      lane.running->cancel();
+      lane.running.reset();
+      ++cancelled;
+    }
   }
+  state_.logger->info("event=ws_closed conn={} responses={} cancelled={}", connection_id_, responses_done_, cancelled);
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
 }

@@ -66,6 +66,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   std::string writing_frame_;  // owned by the write in flight
   bool writing_ = false;
   bool closed_ = false;
+  int64_t responses_done_ = 0;  // for the close log line
   std::map<std::string, Lane> lanes_;  // by stream_id ("" is the default lane)
   std::unordered_map<std::string, std::shared_ptr<const Remembered>> remembered_;
   std::deque<std::string> remembered_order_;  // oldest first, for eviction

@@ -112,4 +112,32 @@ TEST(Cli, UserErrorsExitOneWithAMessage) {
   EXPECT_NE(help.out.find("--prompt-ids"), std::string::npos);
 }
 
+// `wafer serve` as a user runs it: the first line says where it listens; SIGTERM lets a
+// running stream finish, then the process exits 0.
+TEST(Cli, ServeAnnouncesItsUrlAndDrainsOnSigterm) {
+  const std::string dir = WAFER_BINARY_DIR;
+  const std::string script =
+      "log=" + dir + "/serve_test.log; out=" + dir + "/serve_test.sse; rm -f $log $out; " + kWafer +
+      " serve -m " + tiny_model() + " --port 0 --no-store -t 1 >$log 2>&1 & pid=$!; "
+      "for i in $(seq 300); do url=$(grep -o 'http://127.0.0.1:[0-9]*' $log | head -1); "
+      "[ -n \"$url\" ] && break; sleep 0.1; done; "
+      "echo \"first=$(head -1 $log)\"; "
+      "curl -sN $url/v1/responses -H 'content-type: application/json' "
+      "-d '{\"model\":\"m\",\"input\":\"hi\",\"stream\":true,\"max_output_tokens\":300}' >$out & cpid=$!; "
+      "for i in $(seq 100); do grep -q output_text.delta $out 2>/dev/null && break; sleep 0.05; done; "
+      "kill -TERM $pid; wait $cpid; wait $pid; echo \"exit=$?\"; "
+      "grep -c 'event: response.completed\\|event: response.incomplete' $out";
+  Proc r = run("sh -c \"" + [&] {
+    std::string escaped;
+    for (char c : script) {
+      if (c == '"' || c == '\\' || c == '$' || c == '`') escaped += '\\';
+      escaped += c;
+    }
+    return escaped;
+  }() + "\"", true);
+  EXPECT_NE(r.out.find("first=wafer: listening on http://127.0.0.1:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exit=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n1\n"), std::string::npos) << "the stream in flight ends with its terminal event: " << r.out;
+}
+
 }  // namespace

@@ -3,6 +3,9 @@
 // unknown previous ids, stream_id lanes, steering declined, bad frames.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "server_fixture.h"
 
 namespace wafer::server::testing {
@@ -60,12 +63,41 @@ TEST_F(WebsocketTest, WarmUpThenContinuationPrefillsOnlyNewTokens) {
   for (size_t i = 0; i < turn.size(); ++i) EXPECT_EQ(turn[i].at("sequence_number").as_int64(), static_cast<int64_t>(i));
 
   // A third turn continues from the generated answer: at least the second prompt is reused.
+  // The slot holds the second prompt and the tokens generated for it, so the re-rendered
+  // answer is found in the cache too: all but the last sampled token (never fed back), less
+  // one where the random model's tokens re-encode differently at the end of the text.
   const std::string turn_id = json_string(final_response(turn), "id");
+  const int64_t output_tokens = usage.at("output_tokens").as_int64();
+  const int64_t prefill_before_third = shared_engine().stats().prefill_tokens;
   ws.send(create(json::array{user("Third?")}, {{"previous_response_id", turn_id}, {"max_output_tokens", 2}}));
   const std::vector<json::object> third = ws.read_until_terminal();
   ASSERT_NE(json_string(third.back(), "type"), "error") << json::serialize(third.back());
-  EXPECT_GE(final_response(third).at("usage").at("input_tokens_details").at("cached_tokens").as_int64(), input_tokens);
+  const json::object& third_usage = final_response(third).at("usage").as_object();
+  const int64_t third_cached = third_usage.at("input_tokens_details").at("cached_tokens").as_int64();
+  EXPECT_GE(third_cached, input_tokens);
+  EXPECT_GE(third_cached, input_tokens + output_tokens - 2) << "output " << output_tokens;
+  EXPECT_EQ(shared_engine().stats().prefill_tokens - prefill_before_third,
+            third_usage.at("input_tokens").as_int64() - third_cached);
   ws.close();
+}
+
+// A connection's KV cache is the engine's only while the connection lives.
+TEST_F(WebsocketTest, ClosingTheSocketFreesItsKvCache) {
+  auto kv_bytes = [] { return shared_engine().stats().kv_bytes; };
+  auto wait_for = [&](auto done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
+  };
+  const int64_t before = kv_bytes();
+  {
+    WsClient ws(server_->port());
+    ws.send(create(json::array{user("Hold this context for a while, please.")}, {{"generate", false}}));
+    const std::vector<json::object> warm = ws.read_until_terminal();
+    ASSERT_EQ(json_string(warm.back(), "type"), "response.completed") << json::serialize(warm.back());
+    EXPECT_GT(kv_bytes(), before);
+    ws.close();
+  }
+  EXPECT_TRUE(wait_for([&] { return kv_bytes() <= before; })) << "kv bytes " << kv_bytes() << " before " << before;
 }
 
 TEST_F(WebsocketTest, UnknownPreviousResponseIdIsAnErrorFrame) {
