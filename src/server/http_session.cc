@@ -59,8 +59,26 @@ void HttpSession::do_read() {
   parser_->body_limit(state_.config.body_limit_bytes);
   parser_->header_limit(kHeaderLimitBytes);
   stream_.expires_after(std::chrono::seconds(state_.config.idle_timeout_s));
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = self()](beast::error_code ec, size_t) { self->on_read(ec); });
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = self()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+// A client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB) waits for a
+// go-ahead before the body; answer it, then read the body.
+void HttpSession::on_header(beast::error_code ec) {
+  if (ec) return on_read(ec);
+  auto read_body = [self = self()] {
+    http::async_read(self->stream_, self->buffer_, *self->parser_,
+                     [self](beast::error_code ec, size_t) { self->on_read(ec); });
+  };
+  const auto expect = parser_->get().find(http::field::expect);
+  if (expect == parser_->get().end() || !beast::iequals(expect->value(), "100-continue") || parser_->is_done())
+    return read_body();
+  auto go_ahead = std::make_shared<http::response<http::empty_body>>(http::status::continue_, parser_->get().version());
+  http::async_write(stream_, *go_ahead, [self = self(), go_ahead, read_body](beast::error_code ec, size_t) {
+    if (ec) return self->close();
+    read_body();
+  });
 }
 
 void HttpSession::on_read(beast::error_code ec) {

@@ -39,6 +39,7 @@ class HttpSession final : public Exchange {
  private:
   std::shared_ptr<HttpSession> self() { return std::static_pointer_cast<HttpSession>(shared_from_this()); }
   void do_read();
+  void on_header(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec);
   void handle(StringRequest&& request);
   bool authorized(const StringRequest& request) const;

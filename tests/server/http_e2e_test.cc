@@ -175,6 +175,17 @@ TEST_F(HttpTest, MalformedBodiesNameTheFieldAndTheServerKeepsServing) {
   EXPECT_EQ(after.get("/health").status, 200);
 }
 
+// curl sends "Expect: 100-continue" before bodies over 1 KiB and waits for the go-ahead.
+TEST_F(HttpTest, ExpectContinueGetsAGoAhead) {
+  const std::string body = R"({"model":"m","input":")" + std::string(2000, 'x') + R"(","max_output_tokens":1})";
+  HttpClient raw(port());
+  const std::string answer = raw.raw_exchange(
+      "POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 100 Continue\r\n")) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("HTTP/1.1 200 OK"), std::string::npos) << answer.substr(0, 400);
+}
+
 TEST_F(HttpTest, WrongMethodIs405) {
   HttpClient client(port());
   EXPECT_EQ(client.get("/v1/responses").status, 405);
