@@ -34,8 +34,12 @@ void run_response(ServerState& state, std::shared_ptr<Exchange> exchange, api::R
       exchange->respond(json_reply(200, std::move(outcome.response_json)));
     };
   }
+  // prompt_cache_key names the conversation: its KV is kept in a slot of its own, so clients
+  // that resend whole histories (Codex over HTTP) keep their prefixes warm even when several
+  // conversations interleave. Without one, the engine reuses the previous anonymous prefix.
+  std::string slot = request.prompt_cache_key.empty() ? std::string() : "key/" + request.prompt_cache_key;
   auto run = std::make_shared<ResponseRun>(state, exchange->executor(), std::move(request), std::move(history),
-                                           std::string(), std::move(callbacks));
+                                           std::move(slot), std::move(callbacks));
   if (Status started = run->start(); !started.ok()) return exchange->respond(error_reply(started.error()));
   exchange->watch_disconnect([run] { run->cancel(); });
 }

@@ -64,6 +64,34 @@ TEST_F(HttpTest, ResponsesNonStreaming) {
             usage.at("input_tokens").as_int64() + usage.at("output_tokens").as_int64());
 }
 
+// Two conversations that resend their whole histories, interleaved: with a prompt_cache_key
+// each keeps its own prefix warm, so every resend computes only what is new.
+TEST_F(HttpTest, PromptCacheKeyKeepsInterleavedConversationsWarm) {
+  HttpClient client(port());
+  auto send = [&](std::string_view key, std::string_view history) {
+    const std::string body = R"({"model":"m","store":false,"max_output_tokens":1,"prompt_cache_key":")" +
+                             std::string(key) + R"(","input":[{"role":"user","content":")" + std::string(history) + R"("}]})";
+    HttpReply reply = client.post("/v1/responses", body);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    const json::value r = reply.json();
+    const json::object& usage = r.at("usage").as_object();
+    return std::make_pair(usage.at("input_tokens").as_int64(),
+                          usage.at("input_tokens_details").at("cached_tokens").as_int64());
+  };
+  const std::string a = "Conversation A talks about parsing JSON in C++ with Boost and error handling.";
+  const std::string b = "Conversation B is about something else entirely: gardening, roses and soil.";
+  const auto [a1_input, a1_cached] = send("session-a", a);
+  const auto [b1_input, b1_cached] = send("session-b", b);
+  const auto [a2_input, a2_cached] = send("session-a", a + " And then more about A.");
+  const auto [b2_input, b2_cached] = send("session-b", b + " And then more about B.");
+  EXPECT_GT(a2_input, a1_input);
+  // The first user turn's text is shared; all of it up to where the texts differ is reused.
+  EXPECT_GE(a2_cached, a1_input - 8) << "a1 " << a1_input << " a2 " << a2_input;
+  EXPECT_GE(b2_cached, b1_input - 8) << "b1 " << b1_input << " b2 " << b2_input;
+  (void)a1_cached;
+  (void)b1_cached;
+}
+
 TEST_F(HttpTest, ResponsesSseEventOrder) {
   HttpClient client(port());
   HttpReply reply = client.post("/v1/responses", R"({"model":"m","input":"Count","max_output_tokens":6,"stream":true})",
