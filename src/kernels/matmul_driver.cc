@@ -113,8 +113,8 @@ void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t
   const MatvecFn fn = k.matvec[weight_slot(m.type)];
   const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool);
   const size_t threads = static_cast<size_t>(pool.num_threads());
-  // Small chunks taken dynamically: the last one bounds how long the other threads wait.
-  const size_t chunk = std::max<size_t>(16, round_up(m.rows / (threads * 16), 16));
+  // Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
+  const size_t chunk = std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
   parallel_chunks(pool, m.rows, chunk, [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
 }
 
