@@ -36,7 +36,10 @@ start_server() {
 
 start_server
 echo "e2e: openai SDK tests against $URL"
-WAFER_URL="$URL" node --test --test-concurrency=1 sdk.test.mjs
+# --test-force-exit: the SDK keeps a timer alive ~120 s after ResponsesWS.close() (the server
+# has closed the socket by then; its log says ws_closed).
+FORCE_EXIT=$(node --help | grep -q -- --test-force-exit && echo --test-force-exit || true)
+WAFER_URL="$URL" node --test --test-concurrency=1 $FORCE_EXIT sdk.test.mjs
 
 # Codex CLI over HTTP/SSE and over WebSocket; each `codex exec` must complete its turn.
 for transport in http websocket; do
