@@ -22,6 +22,17 @@ inline __m512bh pair_at(const uint16_t* p) {
 
 inline __m512bh load_bh(const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); }
 
+// One pair of k for T tokens: acc[t][h] += w[h] . x[t * stride .. +1], h the two row halves.
+template <int T>
+inline void dot_tokens(__m512 (*acc)[2], __m512bh w0, __m512bh w1, const uint16_t* x, size_t stride) {
+  #pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) {
+    const __m512bh xt = pair_at(x + t * stride);
+    acc[t][0] = _mm512_dpbf16_ps(acc[t][0], w0, xt);
+    acc[t][1] = _mm512_dpbf16_ps(acc[t][1], w1, xt);
+  }
+}
+
 // acc[t][h] += sum over the panel's k of w[h] * x[t], for T tokens starting at `x`.
 template <int T, bool kXLo, bool kWLo>
 void token_block(const AmxPanelArgs& a, const uint16_t* xh, const uint16_t* xl, size_t tok0) {
@@ -35,29 +46,10 @@ void token_block(const AmxPanelArgs& a, const uint16_t* xh, const uint16_t* xl, 
     const size_t k = kAmxKStep * s;
     for (size_t kk = 0; kk < 16; ++kk) {
       const __m512bh w0 = load_bh(wh + 32 * kk), w1 = load_bh(wh + 512 + 32 * kk);
-      #pragma GCC unroll 16
-      for (int t = 0; t < T; ++t) {
-        const __m512bh x = pair_at(xh + t * stride + k + 2 * kk);
-        acc[t][0] = _mm512_dpbf16_ps(acc[t][0], w0, x);
-        acc[t][1] = _mm512_dpbf16_ps(acc[t][1], w1, x);
-      }
-      if (kXLo) {
-        #pragma GCC unroll 16
-        for (int t = 0; t < T; ++t) {
-          const __m512bh x = pair_at(xl + t * stride + k + 2 * kk);
-          acc[t][0] = _mm512_dpbf16_ps(acc[t][0], w0, x);
-          acc[t][1] = _mm512_dpbf16_ps(acc[t][1], w1, x);
-        }
-      }
-      if (kWLo) {
-        const __m512bh l0 = load_bh(wl + 32 * kk), l1 = load_bh(wl + 512 + 32 * kk);
-        #pragma GCC unroll 16
-        for (int t = 0; t < T; ++t) {
-          const __m512bh x = pair_at(xh + t * stride + k + 2 * kk);
-          acc[t][0] = _mm512_dpbf16_ps(acc[t][0], l0, x);
-          acc[t][1] = _mm512_dpbf16_ps(acc[t][1], l1, x);
-        }
-      }
+      const size_t at = k + 2 * kk;
+      dot_tokens<T>(acc, w0, w1, xh + at, stride);
+      if (kXLo) dot_tokens<T>(acc, w0, w1, xl + at, stride);
+      if (kWLo) dot_tokens<T>(acc, load_bh(wl + 32 * kk), load_bh(wl + 512 + 32 * kk), xh + at, stride);
     }
   }
   const size_t n0 = a.num_rows < 16 ? a.num_rows : 16;
