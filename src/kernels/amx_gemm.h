@@ -30,6 +30,20 @@ struct AmxPanelArgs {
   bool accumulate = false;         // add to y (later k ranges) rather than overwrite
 };
 
+// The exact f32 product for F32/F16 weights where bf16 products would need hi and lo parts
+// (three products): y[t * y_stride + n] (+)= sum_k x[t * x_stride + k] * w[n][k].
+struct F32PanelArgs {
+  const float* x = nullptr;        // [num_tokens][x_stride] f32 activations, at the k start
+  size_t x_stride = 0;
+  size_t num_tokens = 0;
+  const float* w = nullptr;        // packed panel (pack_panel_f32): k_len groups of 32 rows
+  size_t k_len = 0;
+  size_t num_rows = 0;             // valid rows of the panel, <= 32
+  float* y = nullptr;              // at the panel's first row
+  size_t y_stride = 0;
+  bool accumulate = false;
+};
+
 struct GemmKernels {
   // One token: hi[i] = bf16(x[i]); lo[i] = bf16(x[i] - hi[i]) when lo is not null;
   // elements cols..cols_pad-1 set to zero.
@@ -40,6 +54,10 @@ struct GemmKernels {
   void (*pack_panel)(const float* rows, size_t row_stride, size_t num_rows, size_t k_len,
                      uint16_t* hi, uint16_t* lo);
   void (*panel_product)(const AmxPanelArgs& args);
+  // Optional (null: F32/F16 weights take the bf16 hi/lo products). rows as for pack_panel,
+  // k_len a multiple of 16; writes out[k * 32 + n] = rows[n][k], zero past num_rows.
+  void (*pack_panel_f32)(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, float* out) = nullptr;
+  void (*panel_product_f32)(const F32PanelArgs& args) = nullptr;
 };
 
 namespace avx512 {

@@ -184,6 +184,45 @@ void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t nu
   });
 }
 
+// F32/F16 weights where the level has exact f32 panels: per k range, decode 32 rows, pack
+// them k-major, multiply with every token; activations are read in place.
+void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens, float* y,
+                      ThreadPool& pool) {
+  constexpr size_t kKBlock = 256;  // 32 rows x 256 f32 = 32 KiB per panel
+  const size_t threads = static_cast<size_t>(pool.num_threads());
+  const size_t per_thread = round_up((m.rows + threads - 1) / threads, kAmxPanelRows);
+  const size_t block = std::min(kAmxRowBlock, std::max(kAmxPanelRows, per_thread));
+  parallel_chunks(pool, m.rows, block, [&](size_t r0, size_t r1) {
+    Carver c(scratch(1, 2 * kAmxPanelRows * kKBlock * sizeof(float) + 128));
+    float* rows = c.take<float>(kAmxPanelRows * kKBlock);
+    float* panel = c.take<float>(kAmxPanelRows * kKBlock);
+    for (size_t kb = 0; kb < m.cols; kb += kKBlock) {
+      const size_t k_valid = std::min(kKBlock, m.cols - kb);
+      const size_t k_len = round_up(k_valid, 16);
+      for (size_t p = r0; p < r1; p += kAmxPanelRows) {
+        const size_t n = std::min(kAmxPanelRows, r1 - p);
+        for (size_t i = 0; i < n; ++i) {
+          float* row = rows + i * kKBlock;
+          k.dequantize(m, p + i, kb, k_valid, row);
+          std::fill(row + k_valid, row + k_len, 0.0f);
+        }
+        k.gemm->pack_panel_f32(rows, kKBlock, n, k_len, panel);
+        F32PanelArgs args;
+        args.x = x + kb;
+        args.x_stride = m.cols;
+        args.num_tokens = num_tokens;
+        args.w = panel;
+        args.k_len = k_valid;  // the padded tail of the panel is zero and x has no padding
+        args.num_rows = n;
+        args.y = y + p;
+        args.y_stride = m.rows;
+        args.accumulate = kb > 0;
+        k.gemm->panel_product_f32(args);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x, size_t num_tokens,
@@ -196,7 +235,11 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
     std::fill(y, y + num_tokens * w.rows, 0.0f);
     return;
   }
-  if (table.gemm != nullptr && num_tokens >= kAmxMinTokens) return amx_matmul(table, m, x, num_tokens, y, pool);
+  if (table.gemm != nullptr && num_tokens >= kAmxMinTokens) {
+    const bool exact = (w.type == DType::kF32 || w.type == DType::kF16) && table.gemm->panel_product_f32 != nullptr;
+    if (exact) return f32_panel_matmul(table, m, x, num_tokens, y, pool);
+    return amx_matmul(table, m, x, num_tokens, y, pool);
+  }
   matvec_matmul(table, m, x, num_tokens, y, pool);
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "kernel_test_util.h"
+#include "kernels/amx_gemm.h"
 #include "kernels/reference/act_quant_ref.h"
 
 namespace wafer::kernels::test {
@@ -16,8 +17,11 @@ namespace {
 
 constexpr double kTolerance = 1e-5;
 
-bool uses_amx(const KernelTable& k, size_t num_tokens) {
-  return k.gemm != nullptr && num_tokens >= kAmxMinTokens;
+// The bf16 panel product (AMX tiles or AVX-512 BF16); F32/F16 weights take the exact f32
+// panels instead where the level has them, whose spec is the plain reference.
+bool uses_amx(const KernelTable& k, size_t num_tokens, DType type) {
+  if (k.gemm == nullptr || num_tokens < kAmxMinTokens) return false;
+  return !((type == DType::kF32 || type == DType::kF16) && k.gemm->panel_product_f32 != nullptr);
 }
 
 // What the matrix-vector path's activations stand for after int8 quantisation.
@@ -74,7 +78,7 @@ double run_case(const KernelTable& k, const TestMatrix& m, const std::vector<flo
   const float* x = x_buffer.data() + x_offset;
   std::vector<float> got(num_tokens * rows, -12345.0f);
   matmul_with(k, m.view, x, num_tokens, got.data(), pool);
-  if (uses_amx(k, num_tokens)) {
+  if (uses_amx(k, num_tokens, m.view.type)) {
     const std::vector<float> x_ref(x, x + num_tokens * cols);
     return max_relative_error(m, x_ref, num_tokens, got, amx_spec(m, x, num_tokens));
   }

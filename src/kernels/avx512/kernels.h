@@ -36,6 +36,7 @@ void dequantize(const Matrix& w, size_t row, size_t col_begin, size_t n, float* 
 void convert_activations_bf16(const float* x, size_t cols, size_t cols_pad, uint16_t* hi, uint16_t* lo);
 void pack_panel_bf16(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, uint16_t* hi,
                      uint16_t* lo);
+void pack_panel_f32(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, float* out);
 
 void rms_norm(const float* x, const float* weight, float eps, size_t n, float* out);
 void silu_mul(const float* gate, const float* up, size_t n, float* out);

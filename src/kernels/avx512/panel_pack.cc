@@ -85,6 +85,20 @@ void pack_tile(const float* rows, size_t row_stride, size_t num_rows, uint16_t* 
 
 }  // namespace
 
+void pack_panel_f32(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, float* out) {
+  for (size_t k0 = 0; k0 < k_len; k0 += 16) {
+    for (size_t half = 0; half < 2; ++half) {
+      __m512i r[16];
+      for (size_t n = 0; n < 16; ++n) {
+        const size_t row = 16 * half + n;
+        r[n] = row < num_rows ? _mm512_loadu_si512(rows + row * row_stride + k0) : _mm512_setzero_si512();
+      }
+      transpose16(r);
+      for (size_t kk = 0; kk < 16; ++kk) _mm512_storeu_si512(out + (k0 + kk) * 32 + 16 * half, r[kk]);
+    }
+  }
+}
+
 void pack_panel_bf16(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, uint16_t* hi,
                 uint16_t* lo) {
   for (size_t s = 0; s < k_len / kAmxKStep; ++s) {
