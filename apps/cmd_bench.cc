@@ -19,6 +19,7 @@ struct BenchFlags {
   std::string model_path;
   int64_t n_prompt = 512;
   int64_t n_gen = 128;
+  int64_t depth = 0;  // tokens already in the KV cache when the tg test starts
   int threads = 0;
   int repeats = 3;
   std::string output = "text";
@@ -40,7 +41,10 @@ int bench(const BenchFlags& f) {
   const int threads = f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
   ThreadPool pool(threads);
   const int64_t n_vocab = m.config().n_vocab;
-  const int64_t ctx = std::max<int64_t>(f.n_prompt, f.n_gen) + 1;
+  const int64_t ctx = std::max<int64_t>(f.n_prompt, f.depth + f.n_gen) + 1;
+  if (ctx > m.config().n_ctx_train)
+    return user_error(fmt::format("bench: depth {} + {} generated tokens exceed the model's context of {} tokens",
+                                  f.depth, f.n_gen, m.config().n_ctx_train));
   std::vector<TokenId> prompt(std::max<int64_t>(f.n_prompt, 1));
   for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<TokenId>((i * 7919 + 13) % n_vocab);
 
@@ -55,6 +59,12 @@ int bench(const BenchFlags& f) {
     }
     if (f.n_gen > 0) {
       KvCache cache = m.new_cache(ctx);
+      if (f.depth > 0) {  // untimed: the context the decode steps attend over
+        std::vector<TokenId> context(static_cast<size_t>(f.depth));
+        for (size_t i = 0; i < context.size(); ++i) context[i] = prompt[i % prompt.size()];
+        auto out = m.forward(cache, context, false, pool);
+        if (!out) return user_error(out.error().message);
+      }
       auto t0 = std::chrono::steady_clock::now();
       for (int64_t i = 0; i < f.n_gen; ++i) {
         const TokenId one[1] = {prompt[i % prompt.size()]};
@@ -66,21 +76,29 @@ int bench(const BenchFlags& f) {
   }
   const double bw = measure_read_bandwidth_gbs(pool);
   const double weight_bytes = static_cast<double>(m.weights().matmul_bytes_per_token);
+  // F16 keys and values of every cached position, read once per decoded token (on average
+  // over the tg test, which starts at `depth`).
+  const ModelConfig& c = m.config();
+  const double mean_positions = static_cast<double>(f.depth) + static_cast<double>(f.n_gen) / 2.0;
+  const double kv_bytes = f.n_gen > 0 ? mean_positions * static_cast<double>(c.n_layer * 2 * c.kv_dim() * 2) : 0.0;
   const double pp_tps = median(pp), tg_tps = median(tg);
-  const double roofline_tps = bw * 1e9 / weight_bytes;
+  const double roofline_tps = bw * 1e9 / (weight_bytes + kv_bytes);
   const double fraction = tg_tps / roofline_tps;
   if (f.output == "json") {
     fmt::print("{{\"model\":\"{}\",\"threads\":{},\"n_prompt\":{},\"n_gen\":{},\"repeats\":{},"
                "\"pp_tps\":{:.3f},\"tg_tps\":{:.3f},\"bandwidth_gbs\":{:.3f},\"weight_bytes\":{},"
-               "\"tg_roofline_tps\":{:.3f},\"tg_roofline_fraction\":{:.4f}}}\n",
+               "\"depth\":{},\"kv_bytes\":{:.0f},\"tg_roofline_tps\":{:.3f},\"tg_roofline_fraction\":{:.4f}}}\n",
                m.config().name, threads, f.n_prompt, f.n_gen, f.repeats, pp_tps, tg_tps, bw,
-               m.weights().matmul_bytes_per_token, roofline_tps, fraction);
+               m.weights().matmul_bytes_per_token, f.depth, kv_bytes, roofline_tps, fraction);
     return 0;
   }
   fmt::print("model:      {} ({:.1f} MiB of weights read per token)\n", m.config().name, weight_bytes / 1048576.0);
   fmt::print("threads:    {}\n", threads);
   fmt::print("pp{}:      {:.1f} tok/s\n", f.n_prompt, pp_tps);
-  fmt::print("tg{}:      {:.1f} tok/s\n", f.n_gen, tg_tps);
+  fmt::print("tg{}:      {:.1f} tok/s{}\n", f.n_gen, tg_tps,
+             f.depth > 0 ? fmt::format(" after {} tokens of context ({:.1f} MiB of KV read per token)", f.depth,
+                                       kv_bytes / 1048576.0)
+                         : std::string());
   fmt::print("bandwidth:  {:.1f} GB/s measured -> roofline {:.1f} tok/s; decode at {:.0f}% of it\n", bw,
              roofline_tps, 100 * fraction);
   return 0;
@@ -93,6 +111,8 @@ Command add_bench_command(CLI::App& app) {
   app.add_option("-m,--model", f->model_path, "GGUF model file")->required();
   app.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens (pp test)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", f->n_gen, "generated tokens (tg test)")->check(CLI::NonNegativeNumber);
+  app.add_option("-d,--depth", f->depth, "tokens of context in the KV cache before the tg test (default 0); the "
+                                         "roofline then counts their KV bytes too")->check(CLI::NonNegativeNumber);
   app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
   app.add_option("-r,--repeats", f->repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
   app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
