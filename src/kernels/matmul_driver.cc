@@ -1,6 +1,8 @@
 // The matmul driver shared by every level: prepares activations once per call, then splits
 // the weight rows across the pool in chunks taken dynamically (a core slowed by another
-// process just takes fewer). Large token counts go to the AMX tile product where present.
+// process just takes fewer). Large token counts (prefill) go to the panel products of
+// amx_gemm.h: bf16 panels on AMX tiles or AVX-512 BF16, exact f32 panels for F32/F16 weights
+// where the level has them.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
