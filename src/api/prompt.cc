@@ -362,6 +362,14 @@ Segments render(ChatFormat format, const Conversation& c, std::string_view defau
 
 }  // namespace
 
+void set_tools(const std::vector<Tool>& tools, const ToolChoice& choice, Conversation* c) {
+  c->tools = tools_for_prompt(tools, choice);
+  if (choice.mode == ToolChoice::Mode::kRequired && !c->tools.empty()) {
+    c->force_tool_call = true;
+    if (c->tools.size() == 1 && !choice.allowed.empty()) c->forced_tool_name = c->tools[0].model_name();
+  }
+}
+
 std::string default_system_prompt(const Tokenizer& tokenizer) {
   if (tokenizer.chat_template().find(kQwenDefaultSystem) != std::string::npos) {
     return std::string(kQwenDefaultSystem);

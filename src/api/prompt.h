@@ -43,6 +43,10 @@ struct Conversation {
   std::string forced_tool_name;       // with force_tool_call: this exact tool
 };
 
+// The tools the model may call after tool_choice, and whether (and which) call the prompt
+// forces: what Responses and Chat Completions requests both ask for.
+void set_tools(const std::vector<Tool>& tools, const ToolChoice& choice, Conversation* c);
+
 struct Prompt {
   std::string text;                // the rendered prompt (markers as text): tests, logs
   std::vector<TokenId> tokens;     // what the engine prefills

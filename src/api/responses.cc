@@ -216,13 +216,7 @@ Conversation responses_conversation(const ResponsesRequest& request,
   if (!system.empty()) {
     c.messages.insert(c.messages.begin(), {ConvMessage::Role::kSystem, system, {}, ""});
   }
-  c.tools = tools_for_prompt(request.tools, request.tool_choice);
-  if (request.tool_choice.mode == ToolChoice::Mode::kRequired && !c.tools.empty()) {
-    c.force_tool_call = true;
-    if (c.tools.size() == 1 && !request.tool_choice.allowed.empty()) {
-      c.forced_tool_name = c.tools[0].model_name();
-    }
-  }
+  set_tools(request.tools, request.tool_choice, &c);
   return c;
 }
 
