@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -37,6 +38,12 @@ struct GenerationRequest {
   // next request naming it (only the prompt tokens beyond the common prefix are computed).
   std::string cache_slot;
   bool generate = true;                  // false: prefill the prompt only (warm-up)
+  // Non-null: the output follows this grammar: each step masks the tokens it cannot take,
+  // and the output closes before max_tokens runs out. With grammar_trigger, the grammar
+  // applies only after that text appears in the output (until it completes, then again at
+  // the next trigger); without, generation ends when the grammar is complete.
+  std::shared_ptr<const Grammar> grammar;
+  std::string grammar_trigger;
 };
 
 struct Usage {

@@ -121,6 +121,8 @@ Status parse_response_format(const json::object& body, ChatRequest* r) {
     if (const json::value* schema = find_field(spec->get_object(), "schema")) {
       r->response_schema = *schema;
     }
+    WAFER_ASSIGN_OR_RETURN(auto strict, read_bool(spec->get_object(), "strict", "response_format.json_schema"));
+    r->response_schema_strict = strict.value_or(false);
   }
   return {};
 }

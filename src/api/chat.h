@@ -49,6 +49,7 @@ struct ChatRequest {
   std::string prediction;               // prediction.content as text (speculation hint)
   bool json_response = false;           // response_format json_object / json_schema
   boost::json::value response_schema;   // json_schema.schema, else null
+  bool response_schema_strict = false;  // json_schema.strict
 };
 
 // Errors name the field ("messages[2].role: unknown role 'bot'"). n other than 1 is an

@@ -7,9 +7,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "engine/generate.h"
+#include "engine/output_constraint.h"
 #include "wafer/engine.h"
 
 namespace wafer {
@@ -112,6 +114,7 @@ class EngineImpl final : public Engine {
 
   std::unique_ptr<Model> model_;
   EngineConfig config_;
+  std::shared_ptr<const VocabIndex> vocab_index_;  // built at the first constrained request
   ThreadPool pool_;
   int64_t ctx_ = 0;
   std::thread thread_;
@@ -235,6 +238,11 @@ void EngineImpl::run_request(Pending& p) {
     for (TokenId id : r.prompt) sampler.accept(id);
     StreamingDetokenizer detok(tok);
     StopMatcher stops(r.stop);
+    std::optional<OutputConstraint> constraint;
+    if (r.grammar) {
+      if (!vocab_index_) vocab_index_ = make_vocab_index(tok);
+      constraint.emplace(r.grammar, r.grammar_trigger, vocab_index_);
+    }
     const int64_t room = ctx_ - static_cast<int64_t>(r.prompt.size());
     const int64_t limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);
     done.finish_reason = "length";
@@ -244,8 +252,9 @@ void EngineImpl::run_request(Pending& p) {
         done.finish_reason = "cancelled";
         break;
       }
-      const TokenId next = sampler.sample(row);
+      const TokenId next = constraint ? constraint->sample(sampler, row, limit - step) : sampler.sample(row);
       sampler.accept(next);
+      const bool complete = constraint && constraint->accept(next);
       done.output_ids.push_back(next);
       if (step == 0) {
         first_token = Clock::now();
@@ -257,7 +266,7 @@ void EngineImpl::run_request(Pending& p) {
       }
       std::string text = stops.push(detok.push(next));
       p.sink(TokenEvent{next, std::move(text)});
-      if (stops.stopped()) {
+      if (stops.stopped() || complete) {
         done.finish_reason = "stop";
         break;
       }

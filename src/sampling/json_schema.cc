@@ -70,7 +70,17 @@ std::optional<std::vector<std::string>> split_pointer(std::string_view ref) {
 
 }  // namespace
 
-GrammarElement JsonGrammar::ws() { return b_->star(set_of(" \t\n\r")); }
+// Whitespace between tokens: nothing, one space, or one newline and an indent of up to 32
+// spaces (pretty-printed JSON). Bounded, so that a model cannot fill its budget with blanks.
+GrammarElement JsonGrammar::ws() {
+  if (ws_rule_ < 0) {
+    GrammarBuilder& b = *b_;
+    uint32_t indent = b.rule("indent_0", {Seq{}});
+    for (int k = 1; k <= 32; ++k) indent = b.rule(fmt::format("indent_{}", k), {seq_of(b.literal(" "), GrammarBuilder::ref(indent)), Seq{}});
+    ws_rule_ = b.rule("ws", {Seq{}, b.literal(" "), seq_of(b.literal("\n"), GrammarBuilder::ref(indent))});
+  }
+  return GrammarBuilder::ref(static_cast<uint32_t>(ws_rule_));
+}
 
 uint32_t JsonGrammar::string_rule() {
   if (string_rule_ >= 0) return static_cast<uint32_t>(string_rule_);
@@ -247,8 +257,10 @@ uint32_t JsonGrammar::literal_rule(const json::value& v) {
   return b_->rule("literal_" + std::to_string(counter_++), {b_->literal(json::serialize(v))});
 }
 
-Result<uint32_t> JsonGrammar::schema_rule(const json::value& schema) {
-  root_ = &schema;
+Result<uint32_t> JsonGrammar::schema_rule(const json::value& schema) { return schema_rule(schema, schema); }
+
+Result<uint32_t> JsonGrammar::schema_rule(const json::value& schema, const json::value& root) {
+  root_ = &root;
   return compile(schema, "");
 }
 
@@ -386,12 +398,7 @@ Result<uint32_t> JsonGrammar::compile_object(const json::object& s, const std::s
     });
   }
   const json::object& p = props->get_object();
-  for (const std::string& name : required) {
-    if (!p.contains(name)) {
-      return make_error(ErrorCode::kInvalidArgument, "JSON schema at {} requires '{}', which is not in its properties",
-                        path.empty() ? "#" : path, name);
-    }
-  }
+
   // Extra keys (additionalProperties true or a schema) may follow the declared ones.
   int64_t extra_member = -1;
   if (extra != nullptr && !(extra->is_bool() && !extra->get_bool())) {
@@ -410,7 +417,6 @@ Result<uint32_t> JsonGrammar::compile_object(const json::object& s, const std::s
                           {seq_of(GrammarBuilder::ref(key_excluding(declared)), ws(), b.literal(":"), ws(), GrammarBuilder::ref(v))});
   }
   const std::string id = std::to_string(counter_++);
-  const size_t n = p.size();
   std::vector<uint32_t> members;
   std::vector<bool> optional;
   size_t i = 0;
@@ -421,6 +427,15 @@ Result<uint32_t> JsonGrammar::compile_object(const json::object& s, const std::s
                                      GrammarBuilder::ref(v))}));
     optional.push_back(!required.count(std::string(kv.key())));
   }
+  // Required names the properties do not declare: present, with any value.
+  for (const std::string& name : required) {
+    if (p.contains(name)) continue;
+    members.push_back(b.rule(fmt::format("prop_{}_{}", id, i++),
+                             {seq_of(b.literal(json::serialize(json::string(name))), ws(), b.literal(":"), ws(),
+                                     GrammarBuilder::ref(any_value()))}));
+    optional.push_back(false);
+  }
+  const size_t n = members.size();
   // after[k]: members k.. with something already written (each needs a leading comma);
   // first[k]: members k.. with nothing written yet.
   std::vector<uint32_t> after(n + 1);

@@ -27,11 +27,15 @@ class JsonGrammar {
 
   // A rule matching the JSON text of values valid under `schema` ($refs resolve inside it).
   // Errors (kInvalidArgument): unsupported or malformed keywords, named with their path.
+  // `schema` must outlive the builder's use of this JsonGrammar (references are memoised by
+  // address). The second form compiles a subschema whose $refs resolve inside `root`.
   Result<uint32_t> schema_rule(const boost::json::value& schema);
+  Result<uint32_t> schema_rule(const boost::json::value& schema, const boost::json::value& root);
+  void set_strict(bool strict) { strict_ = strict; }
   uint32_t any_value();   // any JSON value
   uint32_t any_object();  // any JSON object
   uint32_t string_rule(); // any JSON string
-  GrammarElement ws();    // optional JSON whitespace
+  GrammarElement ws();    // optional JSON whitespace (bounded)
 
  private:
   Result<uint32_t> compile(const boost::json::value& s, const std::string& path);
@@ -51,6 +55,7 @@ class JsonGrammar {
   int64_t value_rule_ = -1;
   int64_t object_rule_ = -1;
   int64_t string_rule_ = -1;
+  int64_t ws_rule_ = -1;
   int64_t string_body_rule_ = -1;  // after the opening quote, through the closing one
   int64_t escape_rule_ = -1;       // after a backslash
   int64_t utf8_rule_ = -1;         // one multi-byte UTF-8 character

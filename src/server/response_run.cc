@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/errors.h"
+#include "api/output_grammar.h"
 #include "api/prompt.h"
 #include "api/sampling_fields.h"
 #include "server/engine_call.h"
@@ -69,8 +70,19 @@ Status ResponseRun::start() {
   WAFER_ASSIGN_OR_RETURN(api::Prompt prompt, api::build_prompt(tokenizer, state_.chat_format, conversation));
   if (!request_.generate) strip_generation_prompt(tokenizer, state_.chat_format, prompt.tokens);
 
+  api::OutputFormat format;
+  using TK = api::TextFormat::Kind;
+  format.kind = request_.text_format.kind == TK::kJsonObject   ? api::OutputFormat::Kind::kJsonObject
+                : request_.text_format.kind == TK::kJsonSchema ? api::OutputFormat::Kind::kJsonSchema
+                                                               : api::OutputFormat::Kind::kText;
+  format.schema = request_.text_format.schema;
+  format.strict = request_.text_format.strict;
+  WAFER_ASSIGN_OR_RETURN(api::OutputGrammar constraint, api::output_grammar(state_.chat_format, conversation, format));
+
   GenerationRequest gen;
   gen.request_id = writer_.id();
+  gen.grammar = std::move(constraint.grammar);
+  gen.grammar_trigger = std::move(constraint.trigger);
   gen.prompt = std::move(prompt.tokens);
   WAFER_ASSIGN_OR_RETURN(gen.sampling,
                          api::to_sampling_params(request_.sampling, SamplingParams{}, tokenizer.vocab_size()));

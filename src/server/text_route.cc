@@ -5,6 +5,7 @@
 
 #include "api/chat.h"
 #include "api/completions.h"
+#include "api/output_grammar.h"
 #include "api/prompt.h"
 #include "api/sampling_fields.h"
 #include "api/tool_call_parser.h"
@@ -88,9 +89,19 @@ void handle_chat_completions(ServerState& state, std::shared_ptr<Exchange> excha
   if (!prompt.ok()) return exchange->respond(error_reply(prompt.error()));
   auto sampling = api::to_sampling_params(req.sampling, SamplingParams{}, tokenizer.vocab_size());
   if (!sampling.ok()) return exchange->respond(error_reply(sampling.error()));
+  api::OutputFormat format;
+  if (req.json_response) {
+    format.kind = req.response_schema.is_null() ? api::OutputFormat::Kind::kJsonObject : api::OutputFormat::Kind::kJsonSchema;
+    format.schema = req.response_schema;
+    format.strict = req.response_schema_strict;
+  }
+  auto constraint = api::output_grammar(state.chat_format, conversation, format);
+  if (!constraint.ok()) return exchange->respond(error_reply(constraint.error()));
 
   GenerationRequest gen;
   gen.request_id = state.new_id("chatcmpl-");
+  gen.grammar = std::move(constraint->grammar);
+  gen.grammar_trigger = std::move(constraint->trigger);
   gen.prompt = std::move(prompt->tokens);
   gen.sampling = std::move(*sampling);
   gen.max_tokens = capped_max_tokens(state, req.max_tokens);

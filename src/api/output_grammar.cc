@@ -1,0 +1,204 @@
+// output_grammar: tool-call syntax per chat format around JSON Schema rules for arguments.
+#include "api/output_grammar.h"
+
+#include <algorithm>
+#include <deque>
+
+#include <fmt/core.h>
+
+#include "sampling/json_schema.h"
+
+namespace wafer::api {
+namespace json = boost::json;
+namespace {
+
+using B = GrammarBuilder;
+
+// Schemas made here live as long as the compilation (JsonGrammar memoises by address).
+using SchemaStore = std::deque<json::value>;
+
+// The arguments a tool takes, as a JSON Schema (custom tools: one raw-text `input`).
+const json::value& arguments_schema(const Tool& tool, SchemaStore& store) {
+  if (tool.kind == Tool::Kind::kCustom) {
+    return store.emplace_back(json::object{{"type", "object"},
+                                           {"properties", json::object{{"input", json::object{{"type", "string"}}}}},
+                                           {"required", json::array{"input"}},
+                                           {"additionalProperties", false}});
+  }
+  if (tool.parameters.is_null()) return store.emplace_back(json::object{{"type", "object"}});
+  return tool.parameters;
+}
+
+Result<uint32_t> arguments_rule(JsonGrammar& j, const Tool& tool, SchemaStore& store) {
+  j.set_strict(tool.strict && tool.kind == Tool::Kind::kFunction);
+  Result<uint32_t> r = j.schema_rule(arguments_schema(tool, store));
+  if (!r.ok()) {
+    return make_error(ErrorCode::kInvalidArgument, "tool '{}': {}", tool.model_name(), r.error().message);
+  }
+  return r;
+}
+
+// Any text up to and including the first `close`: a KMP automaton, one rule per matched
+// prefix length, each byte grouped by the state it leads to.
+uint32_t text_until(B& b, const std::string& close, const std::string& name) {
+  const size_t n = close.size();
+  std::vector<size_t> fail(n + 1, 0);
+  for (size_t i = 1, k = 0; i < n; ++i) {
+    while (k > 0 && close[i] != close[k]) k = fail[k];
+    if (close[i] == close[k]) ++k;
+    fail[i + 1] = k;
+  }
+  std::vector<uint32_t> state(n);
+  for (size_t i = 0; i < n; ++i) state[i] = b.declare(fmt::format("{}_{}", name, i));
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<ByteSet> to(n + 1);
+    for (int c = 0; c < 256; ++c) {
+      size_t k = i;
+      while (k > 0 && close[k] != static_cast<char>(c)) k = fail[k];
+      if (close[k] == static_cast<char>(c)) ++k;
+      to[k].add(static_cast<uint8_t>(c));
+    }
+    for (size_t k = 0; k <= n; ++k) {
+      if (to[k].empty()) continue;
+      if (k == n) {
+        b.add_alternative(state[i], seq_of(b.bytes(to[k])));
+      } else {
+        b.add_alternative(state[i], seq_of(b.bytes(to[k]), B::ref(state[k])));
+      }
+    }
+  }
+  return state[0];
+}
+
+bool is_string_schema(const json::value& schema) {
+  const json::object* o = schema.if_object();
+  if (o == nullptr) return true;
+  const json::value* type = o->if_contains("type");
+  if (type == nullptr) return !o->contains("properties") && !o->contains("items") && !o->contains("enum") && !o->contains("const");
+  return type->is_string() && type->get_string() == "string";
+}
+
+// Qwen3-Coder: <parameter=KEY>\nVALUE\n</parameter>\n per argument, in schema order, the
+// optional ones skippable; strings are bare text, other values JSON.
+Result<uint32_t> xml_parameters(B& b, JsonGrammar& j, const Tool& tool, uint32_t raw_text, SchemaStore& store) {
+  const json::value& schema = arguments_schema(tool, store);
+  const json::object* o = schema.if_object();
+  const json::value* props = o ? o->if_contains("properties") : nullptr;
+  if (props == nullptr || !props->is_object()) return b.rule("no_parameters", {Seq{}});
+  std::vector<std::string> required;
+  if (const json::value* req = o->if_contains("required"); req && req->is_array()) {
+    for (const json::value& name : req->get_array()) {
+      if (name.is_string()) required.emplace_back(name.get_string());
+    }
+  }
+  j.set_strict(tool.strict && tool.kind == Tool::Kind::kFunction);
+  std::vector<std::pair<uint32_t, bool>> params;  // rule, optional
+  for (const auto& kv : props->get_object()) {
+    Seq p = b.literal(fmt::format("<parameter={}>\n", std::string(kv.key())));
+    if (is_string_schema(kv.value())) {
+      p += B::ref(raw_text);
+      p += b.literal("\n");
+    } else {
+      Result<uint32_t> v = j.schema_rule(kv.value(), schema);
+      if (!v.ok()) {
+        return make_error(ErrorCode::kInvalidArgument, "tool '{}': {}", tool.model_name(), v.error().message);
+      }
+      p += B::ref(*v);
+      p += b.literal("\n</parameter>\n");
+    }
+    const bool optional = std::find(required.begin(), required.end(), std::string(kv.key())) == required.end();
+    params.push_back({b.rule("parameter_" + std::string(kv.key()), {p}), optional});
+  }
+  uint32_t rest = b.rule("parameters_end", {Seq{}});
+  for (size_t k = params.size(); k-- > 0;) {
+    std::vector<Seq> alts = {seq_of(B::ref(params[k].first), B::ref(rest))};
+    if (params[k].second) alts.push_back(seq_of(B::ref(rest)));
+    rest = b.rule(fmt::format("parameters_{}", k), std::move(alts));
+  }
+  return rest;
+}
+
+std::string json_name(const Tool& tool) { return json::serialize(json::string(tool.model_name())); }
+
+// The rest of a call in the model's syntax. `after` is what the prompt (forced call) or the
+// trigger already put down; the rule covers everything from there to the call's end.
+Result<uint32_t> call_rule(B& b, JsonGrammar& j, ChatFormat format, const std::vector<Tool>& tools,
+                           const std::string& forced_name, bool lazy, SchemaStore& store) {
+  const uint32_t call = b.declare("tool_call");
+  if (format == ChatFormat::kQwen3Coder) {
+    const uint32_t raw = text_until(b, "</parameter>", "parameter_text");
+    const std::string close = "</function>\n</tool_call>";
+    for (const Tool& tool : tools) {
+      if (!forced_name.empty() && tool.model_name() != forced_name) continue;
+      WAFER_ASSIGN_OR_RETURN(uint32_t params, xml_parameters(b, j, tool, raw, store));
+      Seq s;
+      if (lazy) s += b.literal("\n<function=");
+      if (forced_name.empty()) s += b.literal(tool.model_name() + ">\n");
+      s += B::ref(params);
+      s += b.literal(close);
+      b.add_alternative(call, s);
+    }
+    return call;
+  }
+  const bool llama = format == ChatFormat::kLlama3;
+  const std::string args_key = llama ? "parameters" : "arguments";
+  const std::string close = llama ? "}" : "}\n</tool_call>";
+  for (const Tool& tool : tools) {
+    if (!forced_name.empty() && tool.model_name() != forced_name) continue;
+    WAFER_ASSIGN_OR_RETURN(uint32_t args, arguments_rule(j, tool, store));
+    Seq s;
+    if (lazy) s += b.literal("\n");
+    if (forced_name.empty()) {
+      // A forced Llama 3 call's prompt already opened the name's string; Hermes opens nothing.
+      const std::string name = json_name(tool);
+      s += b.literal(llama ? name.substr(1) : "{\"name\": " + name);
+      s += b.literal(fmt::format(", \"{}\": ", args_key));
+    }
+    s += B::ref(args);
+    s += b.literal(close);
+    b.add_alternative(call, s);
+  }
+  return call;
+}
+
+Result<std::shared_ptr<const Grammar>> finish(B&& b, uint32_t root) {
+  WAFER_ASSIGN_OR_RETURN(Grammar g, std::move(b).build(root));
+  return std::make_shared<const Grammar>(std::move(g));
+}
+
+}  // namespace
+
+Result<OutputGrammar> output_grammar(ChatFormat format, const Conversation& c, const OutputFormat& f) {
+  OutputGrammar out;
+  if (!c.tools.empty()) {
+    const bool any_strict = std::any_of(c.tools.begin(), c.tools.end(), [](const Tool& t) {
+      return t.strict && t.kind == Tool::Kind::kFunction;
+    });
+    // Llama 3 calls have no opening marker to trigger on: only forced calls are constrained.
+    const bool lazy = !c.force_tool_call && any_strict && format != ChatFormat::kLlama3;
+    if (c.force_tool_call || lazy) {
+      B b;
+      JsonGrammar j(&b, true);
+      SchemaStore store;
+      WAFER_ASSIGN_OR_RETURN(uint32_t root, call_rule(b, j, format, c.tools, c.forced_tool_name, lazy, store));
+      WAFER_ASSIGN_OR_RETURN(out.grammar, finish(std::move(b), root));
+      if (lazy) out.trigger = "<tool_call>";
+      return out;
+    }
+  }
+  if (f.kind == OutputFormat::Kind::kText) return out;
+  B b;
+  JsonGrammar j(&b, f.strict);
+  uint32_t root = 0;
+  if (f.kind == OutputFormat::Kind::kJsonObject || f.schema.is_null()) {
+    root = j.any_object();
+  } else {
+    Result<uint32_t> r = j.schema_rule(f.schema);
+    if (!r.ok()) return make_error(ErrorCode::kInvalidArgument, "response format: {}", r.error().message);
+    root = *r;
+  }
+  WAFER_ASSIGN_OR_RETURN(out.grammar, finish(std::move(b), root));
+  return out;
+}
+
+}  // namespace wafer::api
