@@ -38,9 +38,10 @@ Result<uint32_t> arguments_rule(JsonGrammar& j, const Tool& tool, SchemaStore& s
   return r;
 }
 
-// Any text up to and including the first `close`: a KMP automaton, one rule per matched
-// prefix length, each byte grouped by the state it leads to.
-uint32_t text_until(B& b, const std::string& close, const std::string& name) {
+// Well-formed UTF-8 text (tabs and newlines, no other control bytes) up to and including the
+// first `close` (ASCII): a KMP automaton, one rule per matched prefix length, each ASCII byte
+// grouped by the state it leads to; a multi-byte character always resets the match.
+uint32_t text_until(B& b, JsonGrammar& j, const std::string& close, const std::string& name) {
   const size_t n = close.size();
   std::vector<size_t> fail(n + 1, 0);
   for (size_t i = 1, k = 0; i < n; ++i) {
@@ -48,11 +49,13 @@ uint32_t text_until(B& b, const std::string& close, const std::string& name) {
     if (close[i] == close[k]) ++k;
     fail[i + 1] = k;
   }
+  const uint32_t utf8 = j.utf8_char();
   std::vector<uint32_t> state(n);
   for (size_t i = 0; i < n; ++i) state[i] = b.declare(fmt::format("{}_{}", name, i));
   for (size_t i = 0; i < n; ++i) {
     std::vector<ByteSet> to(n + 1);
-    for (int c = 0; c < 256; ++c) {
+    for (int c = 0; c < 0x80; ++c) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') continue;
       size_t k = i;
       while (k > 0 && close[k] != static_cast<char>(c)) k = fail[k];
       if (close[k] == static_cast<char>(c)) ++k;
@@ -66,6 +69,7 @@ uint32_t text_until(B& b, const std::string& close, const std::string& name) {
         b.add_alternative(state[i], seq_of(b.bytes(to[k]), B::ref(state[k])));
       }
     }
+    b.add_alternative(state[i], seq_of(B::ref(utf8), B::ref(state[0])));
   }
   return state[0];
 }
@@ -126,7 +130,7 @@ Result<uint32_t> call_rule(B& b, JsonGrammar& j, ChatFormat format, const std::v
                            const std::string& forced_name, bool lazy, SchemaStore& store) {
   const uint32_t call = b.declare("tool_call");
   if (format == ChatFormat::kQwen3Coder) {
-    const uint32_t raw = text_until(b, "</parameter>", "parameter_text");
+    const uint32_t raw = text_until(b, j, "</parameter>", "parameter_text");
     const std::string close = "</function>\n</tool_call>";
     for (const Tool& tool : tools) {
       if (!forced_name.empty() && tool.model_name() != forced_name) continue;

@@ -135,6 +135,11 @@ uint32_t JsonGrammar::string_rule() {
 
 // Numbers stay within what JSON parsers read exactly: integers up to 18 digits (int64),
 // other numbers up to 15 significant digits before and after the point, exponents up to 2.
+uint32_t JsonGrammar::utf8_char() {
+  string_rule();
+  return static_cast<uint32_t>(utf8_rule_);
+}
+
 uint32_t JsonGrammar::key_excluding(const std::vector<std::string>& names) {
   GrammarBuilder& b = *b_;
   const uint32_t body = (string_rule(), static_cast<uint32_t>(string_body_rule_));

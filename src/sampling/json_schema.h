@@ -36,6 +36,7 @@ class JsonGrammar {
   uint32_t any_object();  // any JSON object
   uint32_t string_rule(); // any JSON string
   GrammarElement ws();    // optional JSON whitespace (bounded)
+  uint32_t utf8_char();   // one well-formed multi-byte UTF-8 character
 
  private:
   Result<uint32_t> compile(const boost::json::value& s, const std::string& path);
