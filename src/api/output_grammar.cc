@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "sampling/json_schema.h"
+#include "sampling/lark.h"
 
 namespace wafer::api {
 namespace json = boost::json;
@@ -29,7 +30,36 @@ const json::value& arguments_schema(const Tool& tool, SchemaStore& store) {
   return tool.parameters;
 }
 
-Result<uint32_t> arguments_rule(JsonGrammar& j, const Tool& tool, SchemaStore& store) {
+// A custom tool's input grammar (format {type: "grammar", syntax: "lark" | "regex",
+// definition}); nullopt for free text. json_escaped: as the inside of a JSON string.
+Result<std::optional<uint32_t>> custom_input_rule(B& b, JsonGrammar& j, const Tool& tool, bool json_escaped) {
+  const json::object* format = tool.format.if_object();
+  const json::value* type = format ? format->if_contains("type") : nullptr;
+  if (tool.kind != Tool::Kind::kCustom || type == nullptr || *type != "grammar") return std::optional<uint32_t>();
+  const json::value* syntax = format->if_contains("syntax");
+  const json::value* definition = format->if_contains("definition");
+  if (definition == nullptr || !definition->is_string()) {
+    return make_error(ErrorCode::kInvalidArgument, "tool '{}': format.definition must be a string", tool.model_name());
+  }
+  const std::string_view kind = syntax && syntax->is_string() ? std::string_view(syntax->get_string()) : "lark";
+  Result<uint32_t> r = kind == "regex" ? add_regex(b, j, definition->get_string(), json_escaped)
+                       : kind == "lark"
+                           ? add_lark_grammar(b, j, definition->get_string(), json_escaped)
+                           : Result<uint32_t>(make_error(ErrorCode::kInvalidArgument,
+                                                         "format.syntax '{}' is not supported (lark or regex)", kind));
+  if (!r.ok()) return make_error(ErrorCode::kInvalidArgument, "tool '{}': {}", tool.model_name(), r.error().message);
+  return std::optional<uint32_t>(*r);
+}
+
+bool has_input_grammar(const Tool& tool) {
+  const json::object* format = tool.format.if_object();
+  const json::value* type = format ? format->if_contains("type") : nullptr;
+  return tool.kind == Tool::Kind::kCustom && type != nullptr && *type == "grammar";
+}
+
+Result<uint32_t> arguments_rule(B& b, JsonGrammar& j, const Tool& tool, SchemaStore& store) {
+  WAFER_ASSIGN_OR_RETURN(std::optional<uint32_t> input, custom_input_rule(b, j, tool, true));
+  if (input) return b.rule("custom_input", {seq_of(b.literal("{\"input\": \""), B::ref(*input), b.literal("\"}"))});
   j.set_strict(tool.strict && tool.kind == Tool::Kind::kFunction);
   Result<uint32_t> r = j.schema_rule(arguments_schema(tool, store));
   if (!r.ok()) {
@@ -85,6 +115,10 @@ bool is_string_schema(const json::value& schema) {
 // Qwen3-Coder: <parameter=KEY>\nVALUE\n</parameter>\n per argument, in schema order, the
 // optional ones skippable; strings are bare text, other values JSON.
 Result<uint32_t> xml_parameters(B& b, JsonGrammar& j, const Tool& tool, uint32_t raw_text, SchemaStore& store) {
+  WAFER_ASSIGN_OR_RETURN(std::optional<uint32_t> input, custom_input_rule(b, j, tool, false));
+  if (input) {
+    return b.rule("custom_input", {seq_of(b.literal("<parameter=input>\n"), B::ref(*input), b.literal("\n</parameter>\n"))});
+  }
   const json::value& schema = arguments_schema(tool, store);
   const json::object* o = schema.if_object();
   const json::value* props = o ? o->if_contains("properties") : nullptr;
@@ -149,7 +183,7 @@ Result<uint32_t> call_rule(B& b, JsonGrammar& j, ChatFormat format, const std::v
   const std::string close = llama ? "}" : "}\n</tool_call>";
   for (const Tool& tool : tools) {
     if (!forced_name.empty() && tool.model_name() != forced_name) continue;
-    WAFER_ASSIGN_OR_RETURN(uint32_t args, arguments_rule(j, tool, store));
+    WAFER_ASSIGN_OR_RETURN(uint32_t args, arguments_rule(b, j, tool, store));
     Seq s;
     if (lazy) s += b.literal("\n");
     if (forced_name.empty()) {
@@ -175,8 +209,9 @@ Result<std::shared_ptr<const Grammar>> finish(B&& b, uint32_t root) {
 Result<OutputGrammar> output_grammar(ChatFormat format, const Conversation& c, const OutputFormat& f) {
   OutputGrammar out;
   if (!c.tools.empty()) {
+    // Strict function tools and grammar-format custom tools are always constrained.
     const bool any_strict = std::any_of(c.tools.begin(), c.tools.end(), [](const Tool& t) {
-      return t.strict && t.kind == Tool::Kind::kFunction;
+      return (t.strict && t.kind == Tool::Kind::kFunction) || has_input_grammar(t);
     });
     // Llama 3 calls have no opening marker to trigger on: only forced calls are constrained.
     const bool lazy = !c.force_tool_call && any_strict && format != ChatFormat::kLlama3;

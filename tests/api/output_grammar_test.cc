@@ -8,6 +8,7 @@
 #include "api/tool_call_parser.h"
 #include "api_test_support.h"
 #include "sampling/grammar_matcher.h"
+#include "sampling/lark.h"
 #include "sampling/token_constraint.h"
 
 namespace wafer::api {
@@ -148,6 +149,60 @@ TEST(OutputGrammar, NoiseUnderAForcedCallParsesIntoValidArguments) {
         ASSERT_FALSE(ec) << done->text;
         EXPECT_EQ(wafer::test::schema_violation(args, schema, schema), "") << chat_format_name(format) << ": " << text;
       }
+    }
+  }
+}
+
+// A custom tool whose input follows a Lark grammar, forced: the parsed custom call's input
+// (unescaped from JSON for ChatML, raw for Qwen3-Coder XML) is in the grammar's language.
+TEST(OutputGrammar, ForcedCustomToolFollowsItsLarkGrammar) {
+  const char* lark = "start: \"BEGIN\\n\" line+ \"END\"\nline: (\"+\" | \"-\") /[^\\n\"]*/ LF\n%import common.LF\n";
+  Tool patch;
+  patch.kind = Tool::Kind::kCustom;
+  patch.name = "apply_patch";
+  patch.format = json::object{{"type", "grammar"}, {"syntax", "lark"}, {"definition", lark}};
+  auto language = std::make_shared<const Grammar>(std::move(compile_lark(lark)).value());
+  const auto vocab = make_vocab_index(test::qwen_tokenizer());
+  for (ChatFormat format : {ChatFormat::kChatMl, ChatFormat::kQwen3Coder}) {
+    Conversation c;
+    c.messages.push_back({ConvMessage::Role::kUser, "patch it", {}, ""});
+    ToolChoice choice;
+    choice.mode = ToolChoice::Mode::kRequired;
+    choice.allowed = {"apply_patch"};
+    set_tools({patch}, choice, &c);
+    auto g = grammar_for(format, c);
+    ASSERT_TRUE(g);
+    Result<Prompt> prompt = build_prompt(test::qwen_tokenizer(), format, c);
+    ASSERT_TRUE(prompt.ok());
+    for (uint64_t seed : {7u, 8u}) {
+      GrammarConstraint constraint(g, vocab);
+      SamplingParams params;
+      params.temperature = 1.0f;
+      params.seed = seed;
+      Sampler sampler(params, vocab->vocab_size());
+      std::vector<float> logits(vocab->vocab_size());
+      uint64_t state = seed;
+      std::string text;
+      for (int64_t step = 0; step < 80 && !constraint.done(); ++step) {
+        for (float& l : logits) {
+          state = state * 6364136223846793005ull + 1442695040888963407ull;
+          l = static_cast<float>(state >> 40) * (8.0f / 16777216.0f) - 4.0f;
+        }
+        const int32_t t = constraint.sample(sampler, logits, 80 - step);
+        ASSERT_TRUE(constraint.accept(t));
+        text += vocab->bytes(t);
+      }
+      ToolCallParser parser(format, c.tools, false);
+      std::vector<OutputEvent> events = parser.push(prompt->assistant_prefix + text);
+      for (OutputEvent& e : parser.finish()) events.push_back(std::move(e));
+      const OutputEvent* done = nullptr;
+      for (const OutputEvent& e : events) {
+        if (e.kind == OutputEvent::Kind::kCallDone) done = &e;
+      }
+      ASSERT_NE(done, nullptr) << prompt->assistant_prefix << text;
+      EXPECT_TRUE(done->custom);
+      GrammarMatcher m(language);
+      EXPECT_TRUE(m.accept_bytes(done->text) && m.can_end()) << chat_format_name(format) << ": " << done->text;
     }
   }
 }
