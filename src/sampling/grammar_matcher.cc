@@ -10,7 +10,10 @@ namespace wafer {
 namespace {
 
 // Expansion recursion bound: far beyond any real nesting, short of the thread's stack.
-constexpr int kMaxExpandDepth = 20000;
+constexpr int kMaxExpandDepth = 4000;
+// Live derivations kept per state: a grammar ambiguous enough to need more (nested loops
+// over the same text) is followed along the first ones found rather than without bound.
+constexpr size_t kMaxHeads = 1024;
 // The committed arena is compacted when it grows past this many nodes.
 constexpr size_t kCompactNodes = size_t{1} << 16;
 
@@ -42,7 +45,7 @@ void GrammarMatcher::add_head(State* s, uint32_t pos, int32_t parent, int32_t ex
 }
 
 void GrammarMatcher::expand(uint32_t pos, int32_t parent, State* out, int depth) {
-  if (depth > kMaxExpandDepth) return;
+  if (depth > kMaxExpandDepth || out->heads.size() >= kMaxHeads) return;
   const Grammar& g = *grammar_;
   const GrammarElement& e = g.element(pos);
   switch (e.kind) {

@@ -1,7 +1,9 @@
 // Runs a Grammar over bytes as a set of parse stacks (one per live derivation), so
 // ambiguous and nondeterministic grammars work byte by byte. Stacks are persistent linked
 // nodes in one arena: advancing copies nothing below the top, and a trial run (a token
-// tested for the mask) is undone by truncating the arena. Not thread-safe.
+// tested for the mask) is undone by truncating the arena. A state keeps at most 1024
+// derivations (pathologically ambiguous grammars are followed along the first ones). Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>

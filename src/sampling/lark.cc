@@ -23,6 +23,10 @@ struct Node {
 };
 
 constexpr int kMaxRepeat = 1000;
+// Nesting of groups, and elements one repetition may unroll into: beyond these a grammar is
+// refused rather than allowed to exhaust the stack or memory.
+constexpr int kMaxNesting = 200;
+constexpr size_t kMaxUnrolled = size_t{1} << 18;
 
 Node literal(std::string text) {
   Node n;
@@ -38,6 +42,12 @@ Node char_class(const ByteSet& set, bool non_ascii) {
   return n;
 }
 Node repeat(Node child, int min, int max) {
+  // (X+)+, (X*)+, (X+)*, (X+)? ...: one loop. Nested unbounded loops would make every
+  // repeated byte ambiguous in exponentially many ways.
+  if (child.kind == Node::Kind::kRepeat && child.max < 0 && child.min <= 1 && min <= 1) {
+    child.min = child.min * min;
+    return child;
+  }
   Node n;
   n.kind = Node::Kind::kRepeat;
   n.children.push_back(std::move(child));
@@ -174,9 +184,14 @@ class RegexParser {
     const char c = p_[i_];
     if (c == '(') {
       ++i_;
+      if (++depth_ > kMaxNesting) {
+        fail(fmt::format("groups nest deeper than {}", kMaxNesting));
+        return Node{};
+      }
       if (p_.substr(i_, 2) == "?:") i_ += 2;
       else if (i_ < p_.size() && p_[i_] == '?') fail("only (?: ) groups are supported");
       Node inner = alt();
+      --depth_;
       if (i_ >= p_.size() || p_[i_] != ')') {
         fail("unbalanced '('");
         return inner;
@@ -268,6 +283,7 @@ class RegexParser {
 
   std::string_view p_;
   size_t i_ = 0;
+  int depth_ = 0;
   std::string error_;
 };
 
@@ -553,7 +569,12 @@ class LarkParser {
     const Token t = peek();
     ++pos_;
     if (t.kind == Token::Kind::kOp && (t.text == "(" || t.text == "[")) {
+      if (++depth_ > kMaxNesting) {
+        fail(t.line, fmt::format("groups nest deeper than {}", kMaxNesting));
+        return Node{};
+      }
       Node inner = expansions();
+      --depth_;
       const char* close = t.text == "(" ? ")" : "]";
       if (!is_op(close)) {
         fail(t.line, fmt::format("unbalanced '{}'", t.text));
@@ -609,6 +630,7 @@ class LarkParser {
   std::string_view src_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int depth_ = 0;
   std::string error_;
 };
 
@@ -724,6 +746,11 @@ class Emitter {
     }
     if (n.max == 0) return {};
     const Seq item = emit(child, in_rule);
+    const size_t copies = static_cast<size_t>(std::max(n.min, n.max)) + 1;
+    if (item.elements.size() * copies > kMaxUnrolled) {
+      if (error.empty()) error = fmt::format("grammar: a repetition unrolls into more than {} elements", kMaxUnrolled);
+      return {};
+    }
     Seq sep;  // %ignore'd text between the items of a rule
     if (in_rule && ignore_rule) sep += GrammarBuilder::ref(*ignore_rule);
     const Seq next = seq_of(sep, item);
@@ -767,7 +794,10 @@ Result<uint32_t> add_lark_grammar(GrammarBuilder& b, JsonGrammar& j, std::string
     Node any;
     any.kind = Node::Kind::kAlt;
     for (Node& n : parser.ignored) any.children.push_back(std::move(n));
-    if (any.children.size() == 1) any = std::move(any.children[0]);
+    if (any.children.size() == 1) {
+      Node only = std::move(any.children[0]);
+      any = std::move(only);
+    }
     const Seq one = e.emit(any, false);
     e.ignore_rule = b.repeat_star("ignored", one);
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer target (the GGUF reader, the API request parsers and output writers) for
-# SECONDS over a scratch copy of its seed corpus; exits non-zero when one finds a crash, leak,
+# Runs each libFuzzer target (the GGUF reader, the API request parsers and output writers, the
+# grammar front ends) for SECONDS over a scratch copy of its seed corpus; exits non-zero when one finds a crash, leak,
 # timeout or OOM (the input is kept in BUILD_DIR/fuzz-artifacts).
 # Usage: tests/fuzz/run_fuzz.sh BUILD_DIR SECONDS   (BUILD_DIR configured with -DWAFER_FUZZ=ON)
 set -euo pipefail
@@ -39,3 +39,4 @@ fuzz() {
 
 fuzz gguf_fuzz "$here/corpus" -max_len=65536 -dict="$here/gguf.dict"
 fuzz api_fuzz "$here/corpus_api" -max_len=16384
+fuzz grammar_fuzz "$here/corpus_grammar" -max_len=4096
