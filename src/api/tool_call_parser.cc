@@ -202,6 +202,31 @@ void ToolCallParser::scan_call(std::vector<OutputEvent>* out, bool at_end) {
   state_ = State::kText;
 }
 
+namespace {
+
+// Where "</tool_call>" closes the XML call starting at `start`, skipping parameter values
+// (which may contain that text: a file being written); npos while it has not come yet.
+size_t xml_call_close(std::string_view b, size_t start) {
+  constexpr std::string_view kParamOpen = "<parameter=";
+  constexpr std::string_view kParamClose = "</parameter>";
+  constexpr std::string_view kFunctionClose = "</function>";
+  size_t pos = start;
+  for (;;) {
+    const size_t param = b.find(kParamOpen, pos);
+    const size_t function_end = b.find(kFunctionClose, pos);
+    if (param != std::string_view::npos && (function_end == std::string_view::npos || param < function_end)) {
+      const size_t value_end = b.find(kParamClose, param + kParamOpen.size());
+      if (value_end == std::string_view::npos) return std::string_view::npos;
+      pos = value_end + kParamClose.size();
+      continue;
+    }
+    // No more parameters: the call closes after </function> (or, malformed, at the first close).
+    return b.find(kCallClose, function_end == std::string_view::npos ? pos : function_end);
+  }
+}
+
+}  // namespace
+
 // buffer_ holds what follows "<tool_call>": <function=NAME>, <parameter=KEY>value</parameter>
 // blocks, </function>, then "</tool_call>" (or the end of generation). Anything else turns
 // the whole block back into text.
@@ -219,7 +244,7 @@ void ToolCallParser::scan_xml_call(std::vector<OutputEvent>* out, bool at_end) {
     if (is_prefix_of(head, kFunctionOpen) && !at_end) return;  // still coming
     return give_up(start);
   }
-  size_t close = b.find(kCallClose, start);
+  size_t close = xml_call_close(b, start);
   if (close == std::string_view::npos && !at_end) return;  // the call is still being written
   size_t body_end = close == std::string_view::npos ? b.size() : close;
   size_t consumed = close == std::string_view::npos ? b.size() : close + kCallClose.size();

@@ -275,3 +275,33 @@ TEST(ToolCallParserTest, Qwen3CoderMalformedXmlIsText) {
 
 }  // namespace
 }  // namespace wafer::api
+
+namespace wafer::api {
+namespace {
+
+// A whole source file as one argument (quotes, backslashes, tabs, unicode, "</tool_call>"
+// and "</parameter>" inside the text), in both call syntaxes, split at every position.
+TEST(ToolCallParserTest, LongFileContentsAsArguments) {
+  std::string file;
+  for (int i = 0; i < 60; ++i) {
+    file += fmt::format("\tif (s[{}] == '\\\\' && t != \"</tool_call>\") {{ puts(\"é😀 line {}\"); }} // </param\n", i, i);
+  }
+  ASSERT_GT(file.size(), 4000u);
+  const std::string args = boost::json::serialize(boost::json::object{{"cmd", file}});
+  const std::string hermes = "Writing it.\n<tool_call>\n{\"name\": \"exec_command\", \"arguments\": " + args +
+                             "}\n</tool_call>";
+  const auto expected = concat({{text("Writing it.\n")}, call("exec_command", args)});
+  EXPECT_EQ(run(ChatFormat::kChatMl, hermes, {}), expected);
+  for (size_t i = 0; i <= hermes.size(); i += 7) {
+    ASSERT_EQ(run(ChatFormat::kChatMl, hermes, {i}), expected) << "split at " << i;
+  }
+  const std::string xml = "<tool_call>\n<function=apply_patch>\n<parameter=input>\n" + file +
+                          "\n</parameter>\n</function>\n</tool_call>";
+  const auto expected_xml = call("apply_patch", file, true);
+  for (size_t i = 0; i <= xml.size(); i += 7) {
+    ASSERT_EQ(run(ChatFormat::kQwen3Coder, xml, {i}), expected_xml) << "split at " << i;
+  }
+}
+
+}  // namespace
+}  // namespace wafer::api
