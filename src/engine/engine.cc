@@ -115,6 +115,19 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Model> model_;
   EngineConfig config_;
   std::shared_ptr<const VocabIndex> vocab_index_;  // built at the first constrained request
+  // Mask analyses of recent grammars by fingerprint, most recent last (engine thread only).
+  std::vector<std::pair<uint64_t, std::shared_ptr<MaskCache>>> mask_caches_;
+
+  std::shared_ptr<MaskCache> mask_cache_for(const Grammar& grammar) {
+    constexpr size_t kKept = 8;
+    const uint64_t key = fingerprint(grammar);
+    auto it = std::find_if(mask_caches_.begin(), mask_caches_.end(), [&](const auto& e) { return e.first == key; });
+    std::shared_ptr<MaskCache> cache = it != mask_caches_.end() ? it->second : std::make_shared<MaskCache>();
+    if (it != mask_caches_.end()) mask_caches_.erase(it);
+    if (mask_caches_.size() >= kKept) mask_caches_.erase(mask_caches_.begin());
+    mask_caches_.emplace_back(key, cache);
+    return cache;
+  }
   ThreadPool pool_;
   int64_t ctx_ = 0;
   std::thread thread_;
@@ -241,7 +254,7 @@ void EngineImpl::run_request(Pending& p) {
     std::optional<OutputConstraint> constraint;
     if (r.grammar) {
       if (!vocab_index_) vocab_index_ = make_vocab_index(tok);
-      constraint.emplace(r.grammar, r.grammar_trigger, vocab_index_);
+      constraint.emplace(r.grammar, r.grammar_trigger, vocab_index_, mask_cache_for(*r.grammar));
     }
     const int64_t room = ctx_ - static_cast<int64_t>(r.prompt.size());
     const int64_t limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);

@@ -4,8 +4,8 @@
 namespace wafer {
 
 OutputConstraint::OutputConstraint(std::shared_ptr<const Grammar> grammar, std::string trigger,
-                                   std::shared_ptr<const VocabIndex> vocab)
-    : constraint_(std::move(grammar), vocab), vocab_(std::move(vocab)), trigger_(std::move(trigger)),
+                                   std::shared_ptr<const VocabIndex> vocab, std::shared_ptr<MaskCache> cache)
+    : constraint_(std::move(grammar), vocab, std::move(cache)), vocab_(std::move(vocab)), trigger_(std::move(trigger)),
       active_(trigger_.empty()) {}
 
 int32_t OutputConstraint::sample(Sampler& sampler, std::span<float> logits, int64_t tokens_left) {

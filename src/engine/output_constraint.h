@@ -13,7 +13,7 @@ namespace wafer {
 class OutputConstraint {
  public:
   OutputConstraint(std::shared_ptr<const Grammar> grammar, std::string trigger,
-                   std::shared_ptr<const VocabIndex> vocab);
+                   std::shared_ptr<const VocabIndex> vocab, std::shared_ptr<MaskCache> cache);
 
   // Draws the next token: masked and budget-aware while the grammar applies, else plain.
   int32_t sample(Sampler& sampler, std::span<float> logits, int64_t tokens_left);

@@ -16,8 +16,9 @@ namespace {
 constexpr size_t kCacheFrames = 3;
 constexpr uint32_t kBottomRoot = 0xFFFFFFFFu;
 constexpr uint32_t kBottomContext = 0xFFFFFFFEu;
-// Cache entries kept before the cache is cleared (each is a bitset over the vocabulary).
-constexpr size_t kMaxCacheEntries = 2048;
+// Cache entries kept before the cache is cleared (each is a bitset over the vocabulary:
+// 19 KB for 151k tokens).
+constexpr size_t kMaxCacheEntries = 512;
 // Draws refused (each could not close within the budget) before the shortest completion
 // takes over.
 constexpr int kMaxRedraws = 8;
@@ -72,9 +73,35 @@ std::shared_ptr<const VocabIndex> make_vocab_index(const Tokenizer& tokenizer) {
   return std::make_shared<const VocabIndex>(std::move(bytes), std::move(ends));
 }
 
-GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab)
-    : grammar_(grammar), vocab_(std::move(vocab)), matcher_(std::move(grammar)) {
+uint64_t fingerprint(const Grammar& g) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a over the grammar's structure
+  auto mix = [&h](uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xFF;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(g.root());
+  mix(g.num_elements());
+  for (uint32_t pos = 0; pos < g.num_elements(); ++pos) {
+    const GrammarElement& e = g.element(pos);
+    mix((static_cast<uint64_t>(e.kind) << 32) | e.arg);
+    if (e.kind == GrammarElement::Kind::kBytes || e.kind == GrammarElement::Kind::kBytesStar) {
+      for (uint64_t w : g.set(e.arg).bits) mix(w);
+    }
+  }
+  for (uint32_t r = 0; r < g.num_rules(); ++r) {
+    mix(0xA17ull);
+    for (uint32_t start : g.alternatives(r)) mix(start);
+  }
+  return h;
+}
+
+GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab,
+                                     std::shared_ptr<MaskCache> cache)
+    : grammar_(grammar), vocab_(std::move(vocab)), matcher_(std::move(grammar)), cache_(std::move(cache)) {
   WAFER_CHECK(vocab_ != nullptr);
+  if (!cache_) cache_ = std::make_shared<MaskCache>();
 }
 
 GrammarConstraint::Entry GrammarConstraint::compute_entry(const std::vector<uint32_t>& frames, int32_t bottom) {
@@ -137,13 +164,14 @@ const GrammarConstraint::Entry& GrammarConstraint::entry_for(int32_t head) {
   }
   const size_t depth = key.size();
   key.push_back(n == GrammarMatcher::kRoot ? kBottomRoot : kBottomContext);
-  auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+  auto& entries = cache_->entries;
+  auto it = entries.find(key);
+  if (it != entries.end()) return it->second;
+  if (entries.size() >= kMaxCacheEntries) entries.clear();
   std::vector<uint32_t> frames(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(depth));
   Entry e = compute_entry(frames, n == GrammarMatcher::kRoot ? GrammarMatcher::kRoot : GrammarMatcher::kContext);
   stats_.cache_entries += 1;
-  return cache_.emplace(std::move(key), std::move(e)).first->second;
+  return entries.emplace(std::move(key), std::move(e)).first->second;
 }
 
 bool GrammarConstraint::token_allowed_from(int32_t head, const std::string& bytes) {

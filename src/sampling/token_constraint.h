@@ -61,10 +61,26 @@ struct ConstraintStats {
   int64_t resamples = 0;        // draws refused because they could not close in budget
 };
 
+// The analysed parse positions of one grammar over one vocabulary. Requests whose grammars
+// are equal (fingerprint()) can share one, so an agent's strict tools or response format are
+// analysed once, not per turn. Not thread-safe (the engine thread owns it).
+struct MaskCache {
+  struct Entry {
+    std::vector<uint64_t> accepted;  // bitset over token ids
+    std::vector<int32_t> uncertain;  // need the live stack below the cached frames
+  };
+  std::map<std::vector<uint32_t>, Entry> entries;
+};
+
+// A hash of everything that decides what a grammar accepts (equal grammars, equal value).
+uint64_t fingerprint(const Grammar& grammar);
+
 // One constrained generation. Not thread-safe; lives on the engine thread.
 class GrammarConstraint {
  public:
-  GrammarConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab);
+  // cache: shared analysis for this grammar and vocabulary (null: a private one).
+  GrammarConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab,
+                    std::shared_ptr<MaskCache> cache = nullptr);
 
   // Masks logits [n_vocab] (ids past the index are masked too) and draws with `sampler`.
   // tokens_left: how many tokens may still be generated, this one included. A draw that
@@ -86,10 +102,7 @@ class GrammarConstraint {
   std::vector<uint8_t> allowed_tokens();
 
  private:
-  struct Entry {
-    std::vector<uint64_t> accepted;  // bitset over token ids
-    std::vector<int32_t> uncertain;  // need the live stack below the cached frames
-  };
+  using Entry = MaskCache::Entry;
   const Entry& entry_for(int32_t head);
   Entry compute_entry(const std::vector<uint32_t>& frames, int32_t bottom);
   bool token_allowed_from(int32_t head, const std::string& bytes);
@@ -104,7 +117,7 @@ class GrammarConstraint {
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const VocabIndex> vocab_;
   GrammarMatcher matcher_;
-  std::map<std::vector<uint32_t>, Entry> cache_;
+  std::shared_ptr<MaskCache> cache_;
   std::vector<uint64_t> allowed_;  // scratch: bitset of the step's allowed tokens
   std::vector<float> saved_;       // scratch: masked logits kept for redraws
   ConstraintStats stats_;

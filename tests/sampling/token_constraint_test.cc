@@ -181,3 +181,33 @@ TEST(GrammarConstraint, EndTokensOnlyWhenComplete) {
 
 }  // namespace
 }  // namespace wafer
+
+namespace wafer {
+namespace {
+
+TEST(GrammarConstraint, EqualGrammarsShareOneMaskAnalysis) {
+  const json::array corpus = schema_corpus();
+  auto first = compile(corpus[20]);
+  auto again = compile(corpus[20]);
+  auto other = compile(corpus[21]);
+  EXPECT_EQ(fingerprint(*first), fingerprint(*again));
+  EXPECT_NE(fingerprint(*first), fingerprint(*other));
+  auto cache = std::make_shared<MaskCache>();
+  const std::string text = R"({"command": ["ls", "-la"], "workdir": "/tmp")";
+  GrammarConstraint a(first, qwen2_vocab(), cache);
+  std::vector<std::vector<uint8_t>> masks_a;
+  for (char c : text) {
+    masks_a.push_back(a.allowed_tokens());
+    ASSERT_TRUE(a.accept_text(std::string(1, c)));
+  }
+  EXPECT_GT(a.stats().cache_entries, 0);
+  GrammarConstraint b(again, qwen2_vocab(), cache);
+  for (size_t i = 0; i < text.size(); ++i) {
+    ASSERT_EQ(b.allowed_tokens(), masks_a[i]) << "at byte " << i;
+    ASSERT_TRUE(b.accept_text(std::string(1, text[i])));
+  }
+  EXPECT_EQ(b.stats().cache_entries, 0);  // every position was already analysed
+}
+
+}  // namespace
+}  // namespace wafer
