@@ -63,22 +63,32 @@ void attend_range_portable(const AttentionArgs& a, const float* q, int64_t kv_he
 
 void attention_with(const AttentionArgs& a, ThreadPool& pool, AttendRangeFn attend) {
   const int64_t group = a.n_head / a.n_head_kv, d = a.head_dim;
-  // A lone decoding token has too few (kv head) units for the threads: split positions.
-  const int64_t n_pos_last = a.start_pos + static_cast<int64_t>(a.num_tokens);
-  int64_t splits = 1;
-  if (a.num_tokens == 1 && a.n_head_kv < 2 * pool.num_threads())
-    splits = std::clamp<int64_t>(n_pos_last / kMinPositionsPerSplit, 1,
-                                 (2 * pool.num_threads() + a.n_head_kv - 1) / a.n_head_kv);
-  const size_t units = a.num_tokens * static_cast<size_t>(a.n_head_kv * splits);
+  // With too few (kv head) units for the threads, a token's positions are split. The split
+  // depends only on the token's own position, never on how many tokens the call holds, so a
+  // token's output is bit for bit the same decoded alone or scored in a batch (speculative
+  // verification relies on it).
+  const size_t n = a.num_tokens;
+  std::vector<int64_t> splits(n, 1);
+  std::vector<size_t> first_unit(n + 1, 0);  // token t's units are [first_unit[t], first_unit[t+1])
+  for (size_t t = 0; t < n; ++t) {
+    const int64_t n_pos = a.start_pos + static_cast<int64_t>(t) + 1;
+    if (a.n_head_kv < 2 * pool.num_threads())
+      splits[t] = std::clamp<int64_t>(n_pos / kMinPositionsPerSplit, 1,
+                                      (2 * pool.num_threads() + a.n_head_kv - 1) / a.n_head_kv);
+    first_unit[t + 1] = first_unit[t] + static_cast<size_t>(a.n_head_kv * splits[t]);
+  }
+  const size_t units = first_unit[n];
   const size_t unit_floats = static_cast<size_t>(group * (d + 2));
   std::vector<float> partials(units * unit_floats);
   pool.parallel_for(units, 1, [&](size_t begin, size_t end) {
     for (size_t u = begin; u < end; ++u) {
-      const size_t t = u / (a.n_head_kv * splits);
-      const int64_t kv_head = static_cast<int64_t>(u / splits) % a.n_head_kv;
-      const int64_t split = static_cast<int64_t>(u % splits);
+      const size_t t = static_cast<size_t>(std::upper_bound(first_unit.begin(), first_unit.end(), u) - first_unit.begin()) - 1;
+      const size_t local = u - first_unit[t];
+      const int64_t s_t = splits[t];
+      const int64_t kv_head = static_cast<int64_t>(local) / s_t;
+      const int64_t split = static_cast<int64_t>(local) % s_t;
       const int64_t n_pos = a.start_pos + static_cast<int64_t>(t) + 1;
-      const int64_t p0 = n_pos * split / splits, p1 = n_pos * (split + 1) / splits;
+      const int64_t p0 = n_pos * split / s_t, p1 = n_pos * (split + 1) / s_t;
       float* slot = &partials[u * unit_floats];
       auto* part = reinterpret_cast<SoftmaxPartial*>(slot);
       float* acc = slot + 2 * group;
@@ -89,17 +99,18 @@ void attention_with(const AttentionArgs& a, ThreadPool& pool, AttendRangeFn atte
     }
   });
   // Merge the splits of each (token, kv head): rescale to the common maximum, normalise.
-  for (size_t t = 0; t < a.num_tokens; ++t) {
+  for (size_t t = 0; t < n; ++t) {
     for (int64_t kv_head = 0; kv_head < a.n_head_kv; ++kv_head) {
-      const size_t first = (t * a.n_head_kv + kv_head) * splits;
+      const int64_t s_t = splits[t];
+      const size_t first = first_unit[t] + static_cast<size_t>(kv_head * s_t);
       for (int64_t g = 0; g < group; ++g) {
         float m = -std::numeric_limits<float>::infinity();
-        for (int64_t s = 0; s < splits; ++s)
+        for (int64_t s = 0; s < s_t; ++s)
           m = std::max(m, reinterpret_cast<SoftmaxPartial*>(&partials[(first + s) * unit_floats])[g].max);
         float* out = a.out + t * a.n_head * d + (kv_head * group + g) * d;
         std::fill_n(out, d, 0.0f);
         float sum = 0.0f;
-        for (int64_t s = 0; s < splits; ++s) {
+        for (int64_t s = 0; s < s_t; ++s) {
           const float* slot = &partials[(first + s) * unit_floats];
           const SoftmaxPartial p = reinterpret_cast<const SoftmaxPartial*>(slot)[g];
           if (p.sum == 0.0f) continue;

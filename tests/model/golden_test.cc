@@ -135,6 +135,32 @@ TEST(ForwardConsistency, BatchedPrefillEqualsStepwiseDecode) {
   }
 }
 
+// Speculative verification scores several drafted tokens in one forward; the logits must be
+// bit-for-bit those of decoding them one at a time, or greedy output would change with it.
+TEST(ForwardConsistency, VerifyBatchIsBitwiseStepwiseDecode) {
+  for (const char* file : {"tiny-qwen2-q8_0.gguf", "tiny-qwen3-q4_k_m.gguf", "tiny-llama-f32.gguf", "tiny-qwen2-f16.gguf"}) {
+    auto model = Model::load(kGolden + file);
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    ThreadPool pool(2);
+    const size_t n_vocab = (*model)->config().n_vocab;
+    std::vector<int32_t> context;
+    for (int i = 0; i < 600; ++i) context.push_back((i * 7919 + 13) % static_cast<int>(n_vocab));
+    const std::vector<int32_t> draft = {5, 17, 300, 41, 9, 1000, 2, 77, 3};
+    KvCache batched = (*model)->new_cache(1024), stepwise = (*model)->new_cache(1024);
+    ASSERT_TRUE((*model)->forward(batched, context, false, pool).ok());
+    ASSERT_TRUE((*model)->forward(stepwise, context, false, pool).ok());
+    auto all = (*model)->forward(batched, draft, true, pool);
+    ASSERT_TRUE(all.ok());
+    std::vector<float> batch_logits(all->begin(), all->end());
+    for (size_t t = 0; t < draft.size(); ++t) {
+      auto one = (*model)->forward(stepwise, std::span(&draft[t], 1), false, pool);
+      ASSERT_TRUE(one.ok());
+      for (size_t i = 0; i < n_vocab; ++i)
+        ASSERT_EQ((*one)[i], batch_logits[t * n_vocab + i]) << file << " position " << t << " logit " << i;
+    }
+  }
+}
+
 TEST(ForwardErrors, ContextFullAndBadIdsAreErrors) {
   auto model = Model::load(kGolden + "tiny-llama-q8_0.gguf");
   ASSERT_TRUE(model.ok()) << model.error().message;
