@@ -32,6 +32,8 @@ struct ServeFlags {
   std::string api_key;
   int64_t ctx_size = 0;
   int max_pending = 8;
+  int spec_k = 8;
+  bool no_prompt_lookup = false;
 };
 
 int serve(ServeFlags f) {
@@ -54,6 +56,8 @@ int serve(ServeFlags f) {
   engine_config.threads = f.threads;
   engine_config.ctx_size = f.ctx_size;
   engine_config.max_pending = f.max_pending;
+  engine_config.speculative_k = f.spec_k;
+  engine_config.prompt_lookup = !f.no_prompt_lookup;
   auto engine = Engine::create(engine_config);
   if (!engine) return user_error(engine.error().message);
 
@@ -100,6 +104,10 @@ Command add_serve_command(CLI::App& app) {
   app.add_option("--api-key", f->api_key, "require 'Authorization: Bearer KEY' (default: $WAFER_API_KEY; none if unset)");
   app.add_option("-c,--ctx-size", f->ctx_size, "context size per sequence (default: the model's)")->check(CLI::NonNegativeNumber);
   app.add_option("--max-pending", f->max_pending, "requests queued or running before 429 (default 8)")->check(CLI::Range(1, 1024));
+  app.add_option("--spec-k", f->spec_k, "speculative decoding: drafted tokens verified per step (default 8; 0: off)")
+      ->check(CLI::Range(0, 16));
+  app.add_flag("--no-prompt-lookup", f->no_prompt_lookup,
+               "draft only from a request's prediction, not from n-grams of the context");
   return [f] { return serve(*f); };
 }
 

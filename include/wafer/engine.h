@@ -25,6 +25,11 @@ struct EngineConfig {
   int max_pending = 8;             // queued + running requests before submit() refuses
   int max_slots = 16;              // named KV caches kept warm (LRU beyond that)
   bool prefix_reuse = true;        // anonymous requests reuse the previous request's KV prefix
+  // Speculative decoding: up to this many drafted tokens verified per forward (0: off).
+  // Drafts come from the request's prediction and, with prompt_lookup, from n-grams of the
+  // context. Output is identical either way (greedy and seeded sampling).
+  int speculative_k = 8;
+  bool prompt_lookup = true;
 };
 
 struct GenerationRequest {
@@ -44,12 +49,17 @@ struct GenerationRequest {
   // the next trigger); without, generation ends when the grammar is complete.
   std::shared_ptr<const Grammar> grammar;
   std::string grammar_trigger;
+  // Text the output is expected to repeat (an edit's unchanged code), tokenised: drafts for
+  // speculative decoding. Never changes the output, only how fast it comes.
+  std::vector<TokenId> prediction;
 };
 
 struct Usage {
   int64_t prompt_tokens = 0;
   int64_t cached_tokens = 0;             // prompt tokens whose KV was reused, not computed
   int64_t completion_tokens = 0;
+  int64_t accepted_prediction_tokens = 0;  // drafted from the prediction and kept
+  int64_t rejected_prediction_tokens = 0;  // drafted from the prediction and discarded
 };
 
 struct Timings {
@@ -105,8 +115,10 @@ struct EngineStats {
   int64_t requests_finished = 0;
   int64_t active_requests = 0;           // queued + running
   int64_t kv_bytes = 0;                  // KV cache memory held
-  double decode_step_ms_total = 0;       // sum of single-token decode steps
+  double decode_step_ms_total = 0;       // sum of decode steps (one forward each)
   int64_t decode_steps = 0;
+  int64_t drafted_tokens = 0;            // speculative drafts verified
+  int64_t accepted_draft_tokens = 0;     // of which kept
 };
 
 class Engine {

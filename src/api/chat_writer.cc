@@ -18,8 +18,8 @@ json::object usage_json(const Usage& usage) {
       {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
       {"prompt_tokens_details", json::object{{"cached_tokens", usage.cached_tokens}}},
       {"completion_tokens_details",
-       json::object{{"reasoning_tokens", 0}, {"accepted_prediction_tokens", 0},
-                    {"rejected_prediction_tokens", 0}}}};
+       json::object{{"reasoning_tokens", 0}, {"accepted_prediction_tokens", usage.accepted_prediction_tokens},
+                    {"rejected_prediction_tokens", usage.rejected_prediction_tokens}}}};
 }
 
 }  // namespace

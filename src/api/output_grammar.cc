@@ -31,7 +31,8 @@ const json::value& arguments_schema(const Tool& tool, SchemaStore& store) {
 }
 
 // A custom tool's input grammar (format {type: "grammar", syntax: "lark" | "regex",
-// definition}); nullopt for free text. json_escaped: as the inside of a JSON string.
+// definition}); nullopt for free text, also when the grammar does not compile.
+// json_escaped: as the inside of a JSON string.
 Result<std::optional<uint32_t>> custom_input_rule(B& b, JsonGrammar& j, const Tool& tool, bool json_escaped) {
   const json::object* format = tool.format.if_object();
   const json::value* type = format ? format->if_contains("type") : nullptr;
@@ -47,7 +48,9 @@ Result<std::optional<uint32_t>> custom_input_rule(B& b, JsonGrammar& j, const To
                            ? add_lark_grammar(b, j, definition->get_string(), json_escaped)
                            : Result<uint32_t>(make_error(ErrorCode::kInvalidArgument,
                                                          "format.syntax '{}' is not supported (lark or regex)", kind));
-  if (!r.ok()) return make_error(ErrorCode::kInvalidArgument, "tool '{}': {}", tool.model_name(), r.error().message);
+  // A grammar wafer cannot read (outside its Lark subset) leaves the input free text: the
+  // client still parses and checks what it gets, and the tool stays usable.
+  if (!r.ok()) return std::optional<uint32_t>();
   return std::optional<uint32_t>(*r);
 }
 

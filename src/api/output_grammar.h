@@ -29,7 +29,8 @@ struct OutputGrammar {
 };
 
 // Errors (kInvalidArgument, 400): a strict schema with a keyword wafer cannot enforce, named
-// with its path and the tool or format it is in.
+// with its path and the tool or format it is in. A custom tool's grammar that wafer cannot
+// read (outside its Lark subset) is not an error: that tool's input is left free.
 Result<OutputGrammar> output_grammar(ChatFormat format, const Conversation& conversation,
                                      const OutputFormat& output_format);
 

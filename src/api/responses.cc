@@ -115,6 +115,12 @@ Result<ResponsesRequest> parse_request_object(const json::object& body) {
   WAFER_RETURN_IF_ERROR(parse_text_format(body, &r));
   WAFER_ASSIGN_OR_RETURN(auto cache_key, read_string(body, "prompt_cache_key", ""));
   r.prompt_cache_key = cache_key.value_or("");
+  // Chat Completions' predicted output, accepted here too: {type:"content", content:"..."}.
+  if (const json::value* prediction = find_field(body, "prediction")) {
+    if (!prediction->is_object()) return type_error("prediction", "an object", *prediction);
+    WAFER_ASSIGN_OR_RETURN(auto content, read_string(prediction->get_object(), "content", "prediction"));
+    r.prediction = content.value_or("");
+  }
   WAFER_ASSIGN_OR_RETURN(auto truncation, read_string(body, "truncation", ""));
   if (truncation && *truncation != "auto" && *truncation != "disabled") {
     return field_error("truncation", "unknown value '{}' (expected auto or disabled)",

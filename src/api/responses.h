@@ -74,6 +74,7 @@ struct ResponsesRequest {
   SamplingFields sampling;              // temperature, top_p
   TextFormat text_format;
   std::string prompt_cache_key;
+  std::string prediction;               // predicted output text (speculation drafts), as on Chat
   bool truncation_auto = false;
   // Echoed back in the Response object as sent (null when absent).
   boost::json::value tools_json, tool_choice_json, reasoning_json, text_json, metadata_json;

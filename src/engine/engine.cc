@@ -12,6 +12,7 @@
 
 #include "engine/generate.h"
 #include "engine/output_constraint.h"
+#include "speculative/ngram_proposer.h"
 #include "wafer/engine.h"
 
 namespace wafer {
@@ -260,39 +261,91 @@ void EngineImpl::run_request(Pending& p) {
     const int64_t limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);
     done.finish_reason = "length";
     Clock::time_point first_token;
-    for (int64_t step = 0; step < limit; ++step) {
+    std::optional<NgramProposer> proposer;
+    if (config_.speculative_k > 0 && (config_.prompt_lookup || !r.prediction.empty())) {
+      NgramProposer::Options options;
+      options.lookup_context = config_.prompt_lookup;
+      proposer.emplace(r.prediction, options);
+    }
+    int64_t produced = 0;
+    bool finished = limit <= 0;
+    // Draws one token from a logits row and emits it; sets `finished` (and the reason) when
+    // it ends the output. Every token goes through here once, speculated or not, so the
+    // sampler, the constraint and the stop strings see exactly the same sequence.
+    auto take = [&](std::span<float> logits) {
+      const TokenId t = constraint ? constraint->sample(sampler, logits, limit - produced) : sampler.sample(logits);
+      sampler.accept(t);
+      const bool complete = constraint && constraint->accept(t);
+      done.output_ids.push_back(t);
+      if (produced++ == 0) {
+        first_token = Clock::now();
+        done.timings.ttft_ms = ms_between(p.submitted, first_token);
+      }
+      if (!r.ignore_eos && tok.is_end_of_generation(t)) {
+        done.finish_reason = "stop";
+        finished = true;
+        return t;
+      }
+      std::string text = stops.push(detok.push(t));
+      p.sink(TokenEvent{t, std::move(text)});
+      if (stops.stopped() || complete) {
+        done.finish_reason = "stop";
+        finished = true;
+      } else if (produced == limit) {
+        finished = true;
+      }
+      return t;
+    };
+    TokenId next = finished ? 0 : take(row);
+    const size_t n_vocab = static_cast<size_t>(model_->config().n_vocab);
+    while (!finished) {
       if (p.handle.cancelled()) {
         done.finish_reason = "cancelled";
         break;
       }
-      const TokenId next = constraint ? constraint->sample(sampler, row, limit - step) : sampler.sample(row);
-      sampler.accept(next);
-      const bool complete = constraint && constraint->accept(next);
-      done.output_ids.push_back(next);
-      if (step == 0) {
-        first_token = Clock::now();
-        done.timings.ttft_ms = ms_between(p.submitted, first_token);
-      }
-      if (!r.ignore_eos && tok.is_end_of_generation(next)) {
-        done.finish_reason = "stop";
-        break;
-      }
-      std::string text = stops.push(detok.push(next));
-      p.sink(TokenEvent{next, std::move(text)});
-      if (stops.stopped() || complete) {
-        done.finish_reason = "stop";
-        break;
-      }
-      if (step + 1 == limit) break;
-      const Clock::time_point t0 = Clock::now();
-      const TokenId one[1] = {next};
-      auto logits = model_->forward(slot.cache, one, false, pool_);
-      if (!logits) break;  // context full: ends as "length"
+      // `next` is drawn but not yet in the cache: score it, and behind it a draft of what may
+      // follow; each draft token is kept only if the draw at its position picks it.
       slot.tokens.push_back(next);
-      row.assign(logits->begin(), logits->end());
+      std::vector<TokenId> draft;
+      bool from_prediction = false;
+      if (proposer) {
+        const size_t room_left = static_cast<size_t>(limit - produced - 1);
+        draft = proposer->propose(slot.tokens, r.prompt.size(), std::min<size_t>(config_.speculative_k, room_left),
+                                  &from_prediction);
+        if (constraint) draft.resize(constraint->draft_prefix(draft));
+      }
+      std::vector<TokenId> batch{next};
+      batch.insert(batch.end(), draft.begin(), draft.end());
+      const int64_t base = slot.cache.size();
+      const Clock::time_point t0 = Clock::now();
+      auto logits = model_->forward(slot.cache, batch, !draft.empty(), pool_);
+      if (!logits) {
+        slot.tokens.pop_back();
+        break;  // context full: ends as "length"
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.decode_step_ms_total += ms_between(t0, Clock::now());
+        stats_.decode_steps += 1;
+        stats_.drafted_tokens += static_cast<int64_t>(draft.size());
+      }
+      size_t accepted = 0;
+      for (size_t j = 0; j <= draft.size() && !finished; ++j) {
+        row.assign(logits->begin() + static_cast<std::ptrdiff_t>(j * n_vocab),
+                   logits->begin() + static_cast<std::ptrdiff_t>((j + 1) * n_vocab));
+        next = take(row);
+        if (finished || j == draft.size() || next != draft[j]) break;
+        ++accepted;
+        slot.tokens.push_back(next);
+      }
+      // The cache keeps what was accepted: `next`'s predecessor and the matching drafts.
+      slot.cache.truncate(base + 1 + static_cast<int64_t>(accepted));
+      if (from_prediction) {
+        done.usage.accepted_prediction_tokens += static_cast<int64_t>(accepted);
+        done.usage.rejected_prediction_tokens += static_cast<int64_t>(draft.size() - accepted);
+      }
       std::lock_guard<std::mutex> lock(mu_);
-      stats_.decode_step_ms_total += ms_between(t0, Clock::now());
-      stats_.decode_steps += 1;
+      stats_.accepted_draft_tokens += static_cast<int64_t>(accepted);
     }
     if (!stops.stopped() && done.finish_reason != "cancelled") {
       std::string rest = stops.push(detok.flush());

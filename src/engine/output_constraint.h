@@ -21,6 +21,10 @@ class OutputConstraint {
   // grammar applied from the start has nothing more to add).
   bool accept(int32_t token);
   bool active() const { return active_; }
+  // How many leading tokens of a speculative draft the grammar allows from here.
+  size_t draft_prefix(std::span<const int32_t> draft) {
+    return active_ ? constraint_.valid_prefix(draft) : draft.size();
+  }
   const ConstraintStats& stats() const { return constraint_.stats(); }
 
  private:

@@ -311,6 +311,27 @@ int32_t GrammarConstraint::closing_token() {
   return vocab_->end_tokens().empty() ? 0 : vocab_->end_tokens()[0];
 }
 
+size_t GrammarConstraint::valid_prefix(std::span<const int32_t> tokens) {
+  const size_t mark = matcher_.arena_size();
+  GrammarMatcher::State cur = matcher_.state();
+  GrammarMatcher::State next;
+  size_t n = 0;
+  for (; n < tokens.size(); ++n) {
+    const int32_t t = tokens[n];
+    if (t < 0 || static_cast<size_t>(t) >= vocab_->vocab_size() || vocab_->is_end(t)) break;
+    const std::string& bytes = vocab_->bytes(t);
+    if (bytes.empty() || cur.heads.empty()) break;
+    for (char c : bytes) {
+      matcher_.advance(cur, static_cast<uint8_t>(c), &next);
+      std::swap(cur, next);
+      if (cur.heads.empty()) break;
+    }
+    if (cur.heads.empty() && !cur.accept) break;
+  }
+  matcher_.truncate(mark);
+  return n;
+}
+
 bool GrammarConstraint::accept(int32_t token) {
   if (vocab_->is_end(token)) return matcher_.can_end();
   const std::string& bytes = vocab_->bytes(token);

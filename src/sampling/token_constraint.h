@@ -91,6 +91,9 @@ class GrammarConstraint {
   void mask(std::span<float> logits);
   // The shortest bytes that complete the grammar from the committed state.
   std::string shortest_completion_text() { return shortest_completion(); }
+  // How many leading tokens of `tokens` the grammar takes from the committed state (a
+  // speculative draft is cut there); changes nothing.
+  size_t valid_prefix(std::span<const int32_t> tokens);
   // Commits a token; false (state unchanged) when the grammar rejects it.
   bool accept(int32_t token);
   bool accept_text(std::string_view bytes) { return matcher_.accept_bytes(bytes); }

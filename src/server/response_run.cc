@@ -83,6 +83,7 @@ Status ResponseRun::start() {
   gen.request_id = writer_.id();
   gen.grammar = std::move(constraint.grammar);
   gen.grammar_trigger = std::move(constraint.trigger);
+  if (!request_.prediction.empty()) gen.prediction = tokenizer.encode(request_.prediction, false, false);
   gen.prompt = std::move(prompt.tokens);
   WAFER_ASSIGN_OR_RETURN(gen.sampling,
                          api::to_sampling_params(request_.sampling, SamplingParams{}, tokenizer.vocab_size()));

@@ -102,6 +102,7 @@ void handle_chat_completions(ServerState& state, std::shared_ptr<Exchange> excha
   gen.request_id = state.new_id("chatcmpl-");
   gen.grammar = std::move(constraint->grammar);
   gen.grammar_trigger = std::move(constraint->trigger);
+  if (!req.prediction.empty()) gen.prediction = tokenizer.encode(req.prediction, false, false);
   gen.prompt = std::move(prompt->tokens);
   gen.sampling = std::move(*sampling);
   gen.max_tokens = capped_max_tokens(state, req.max_tokens);

@@ -19,6 +19,14 @@ namespace wafer {
 namespace {
 namespace json = boost::json;
 
+// Unoptimised (sanitizer) builds run a rotating third of the generation runs and fewer brute-
+// force states; the release build runs them all.
+#ifdef NDEBUG
+constexpr bool kAllRuns = true;
+#else
+constexpr bool kAllRuns = false;
+#endif
+
 const std::shared_ptr<const VocabIndex>& qwen2_vocab() {
   static const std::shared_ptr<const VocabIndex> index = [] {
     auto file = GgufFile::open(std::string(WAFER_SHARED_DIR) + "/vocab/ggml-vocab-qwen2.gguf");
@@ -88,7 +96,8 @@ TEST(GrammarConstraint, MaskEqualsBruteForceOverTheVocabulary) {
   const json::array corpus = schema_corpus();
   std::mt19937_64 rng(5);
   int states = 0;
-  for (size_t which : {size_t{0}, size_t{20}, size_t{29}, size_t{35}}) {
+  const std::vector<size_t> schemas = kAllRuns ? std::vector<size_t>{0, 20, 29, 35} : std::vector<size_t>{20, 35};
+  for (size_t which : schemas) {
     auto grammar = compile(corpus[which]);
     ASSERT_TRUE(grammar);
     GrammarConstraint constraint(grammar, qwen2_vocab());
@@ -121,7 +130,7 @@ TEST(GrammarConstraint, MaskEqualsBruteForceOverTheVocabulary) {
       ++states;
     }
   }
-  EXPECT_GE(states, 12);
+  EXPECT_GE(states, kAllRuns ? 12 : 6);
 }
 
 TEST(GrammarConstraint, NoiseAlwaysComesOutValidForEverySchema) {
@@ -132,7 +141,9 @@ TEST(GrammarConstraint, NoiseAlwaysComesOutValidForEverySchema) {
     auto grammar = compile(corpus[i]);
     ASSERT_TRUE(grammar);
     const std::pair<uint64_t, float> runs[] = {{1, 0.0f}, {2, 0.8f}, {3, 1.5f}};
-    for (auto [seed, temperature] : runs) {
+    for (size_t run = 0; run < 3; ++run) {
+      auto [seed, temperature] = runs[run];
+      if (!kAllRuns && run != i % 3) continue;
       {
         GrammarConstraint constraint(grammar, qwen2_vocab());
         std::optional<std::string> out = generate(constraint, vocab, temperature, seed + i * 100, 128);
