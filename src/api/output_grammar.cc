@@ -43,6 +43,12 @@ Result<std::optional<uint32_t>> custom_input_rule(B& b, JsonGrammar& j, const To
     return make_error(ErrorCode::kInvalidArgument, "tool '{}': format.definition must be a string", tool.model_name());
   }
   const std::string_view kind = syntax && syntax->is_string() ? std::string_view(syntax->get_string()) : "lark";
+  // Checked on its own first: a grammar that does not build (left recursion, a loop over
+  // something empty) must not fail the request it came with.
+  const bool builds = kind == "regex" ? compile_regex(definition->get_string()).ok()
+                      : kind == "lark" ? compile_lark(definition->get_string()).ok()
+                                       : false;
+  if (!builds) return std::optional<uint32_t>();
   Result<uint32_t> r = kind == "regex" ? add_regex(b, j, definition->get_string(), json_escaped)
                        : kind == "lark"
                            ? add_lark_grammar(b, j, definition->get_string(), json_escaped)

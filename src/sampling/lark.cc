@@ -48,6 +48,11 @@ Node repeat(Node child, int min, int max) {
     child.min = child.min * min;
     return child;
   }
+  // (X?)* and (X?)+ are X*: a loop over something that can be empty would never advance.
+  if (child.kind == Node::Kind::kRepeat && child.min == 0 && child.max == 1 && max < 0) {
+    child.max = -1;
+    return child;
+  }
   Node n;
   n.kind = Node::Kind::kRepeat;
   n.children.push_back(std::move(child));

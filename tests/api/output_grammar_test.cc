@@ -153,6 +153,22 @@ TEST(OutputGrammar, NoiseUnderAForcedCallParsesIntoValidArguments) {
   }
 }
 
+TEST(OutputGrammar, AnUnreadableCustomGrammarLeavesTheInputFree) {
+  for (const char* definition : {"start: start \"a\" | \"a\"\n", "start: %declare\n", "start: (\"a\"?)* \"b\"\n"}) {
+    Tool patch;
+    patch.kind = Tool::Kind::kCustom;
+    patch.name = "apply_patch";
+    patch.format = json::object{{"type", "grammar"}, {"syntax", "lark"}, {"definition", definition}};
+    Conversation c;
+    ToolChoice choice;
+    choice.mode = ToolChoice::Mode::kRequired;
+    set_tools({patch}, choice, &c);
+    Result<OutputGrammar> g = output_grammar(ChatFormat::kChatMl, c, OutputFormat{});
+    ASSERT_TRUE(g.ok()) << definition << ": " << g.error().message;
+    EXPECT_TRUE(matches(g->grammar, "{\"name\": \"apply_patch\", \"arguments\": {\"input\": \"b\"}}\n</tool_call>"));
+  }
+}
+
 // A custom tool whose input follows a Lark grammar, forced: the parsed custom call's input
 // (unescaped from JSON for ChatML, raw for Qwen3-Coder XML) is in the grammar's language.
 TEST(OutputGrammar, ForcedCustomToolFollowsItsLarkGrammar) {
