@@ -108,7 +108,11 @@ int bench(const BenchFlags& f) {
 
 Command add_bench_command(CLI::App& app) {
   auto f = std::make_shared<BenchFlags>();
-  app.add_option("-m,--model", f->model_path, "GGUF model file")->required();
+  // `wafer bench spec ...`: its own verb and flags.
+  CLI::App* spec = app.add_subcommand("spec", "speculative decoding on an edit task: tokens/s with and without a prediction");
+  Command run_spec = add_bench_spec_command(*spec);
+  app.require_subcommand(0, 1);
+  app.add_option("-m,--model", f->model_path, "GGUF model file");
   app.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens (pp test)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", f->n_gen, "generated tokens (tg test)")->check(CLI::NonNegativeNumber);
   app.add_option("-d,--depth", f->depth, "tokens of context in the KV cache before the tg test (default 0); the "
@@ -116,7 +120,11 @@ Command add_bench_command(CLI::App& app) {
   app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
   app.add_option("-r,--repeats", f->repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
   app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  return [f] { return bench(*f); };
+  return [f, spec, run_spec] {
+    if (spec->parsed()) return run_spec();
+    if (f->model_path.empty()) return user_error("bench: --model is required");
+    return bench(*f);
+  };
 }
 
 }  // namespace wafer::apps
