@@ -42,11 +42,13 @@ inline __m512 sum16(const __m512* s) {
   return _mm512_add_ps(_mm512_shuffle_f32x4(v[0], v[1], 0x88), _mm512_shuffle_f32x4(v[0], v[1], 0xDD));
 }
 
-}  // namespace
 
-void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
-                             int64_t begin, int64_t end, SoftmaxPartial* part, float* acc) {
-  const int64_t d = a.head_dim, vecs = d / 16;
+// VECS = head_dim / 16 at compile time, so each head's output accumulators stay in registers.
+template <int VECS>
+void attend_range_f16(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group, int64_t begin,
+                      int64_t end, SoftmaxPartial* part, float* acc) {
+  constexpr int64_t vecs = VECS;
+  const int64_t d = a.head_dim;
   const size_t row = a.cache->row_bytes();
   const uint8_t* keys = a.cache->keys(a.layer) + kv_head * d * 2;
   const uint8_t* values = a.cache->values(a.layer) + kv_head * d * 2;
@@ -64,6 +66,7 @@ void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_
     for (int64_t j = 0; j < n; ++j) {
       const auto* kr = reinterpret_cast<const __m256i*>(keys + (p0 + j) * row);
       const auto* vr = reinterpret_cast<const __m256i*>(values + (p0 + j) * row);
+      #pragma GCC unroll 16
       for (int64_t i = 0; i < vecs; ++i) {
         _mm512_store_ps(kbuf + j * d + i * 16, _mm512_cvtph_ps(_mm256_loadu_si256(kr + i)));
         _mm512_store_ps(vbuf + j * d + i * 16, _mm512_cvtph_ps(_mm256_loadu_si256(vr + i)));
@@ -75,7 +78,8 @@ void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_
       for (int64_t j = 0; j < kBlock; ++j) {
         __m512 s = _mm512_setzero_ps();
         if (j < n) {
-          for (int64_t i = 0; i < vecs; ++i)
+          #pragma GCC unroll 16
+      for (int64_t i = 0; i < vecs; ++i)
             s = _mm512_fmadd_ps(_mm512_loadu_ps(qg + i * 16), _mm512_load_ps(kbuf + j * d + i * 16), s);
         }
         dots[j] = s;
@@ -88,23 +92,43 @@ void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_
         const float c = std::exp2(max2[g] - block_max);
         p.sum *= c;
         const __m512 cv = _mm512_set1_ps(c);
-        for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(o + i * 16, _mm512_mul_ps(_mm512_loadu_ps(o + i * 16), cv));
+        #pragma GCC unroll 16
+      for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(o + i * 16, _mm512_mul_ps(_mm512_loadu_ps(o + i * 16), cv));
         max2[g] = block_max;
       }
       const __m512 x = _mm512_max_ps(_mm512_sub_ps(scores, _mm512_set1_ps(max2[g])), _mm512_set1_ps(-126.0f));
       const __m512 w = _mm512_maskz_mov_ps(valid, exp2_ps(x));
       p.sum += _mm512_reduce_add_ps(w);
       _mm512_store_ps(weights, w);
-      __m512 out[kMaxHeadDim / 16];
+      __m512 out[VECS];
+      #pragma GCC unroll 16
       for (int64_t i = 0; i < vecs; ++i) out[i] = _mm512_loadu_ps(o + i * 16);
       for (int64_t j = 0; j < n; ++j) {
         const __m512 wv = _mm512_set1_ps(weights[j]);
-        for (int64_t i = 0; i < vecs; ++i) out[i] = _mm512_fmadd_ps(wv, _mm512_load_ps(vbuf + j * d + i * 16), out[i]);
+        #pragma GCC unroll 16
+      for (int64_t i = 0; i < vecs; ++i) out[i] = _mm512_fmadd_ps(wv, _mm512_load_ps(vbuf + j * d + i * 16), out[i]);
       }
+      #pragma GCC unroll 16
       for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(o + i * 16, out[i]);
     }
   }
   for (int64_t g = 0; g < group; ++g) part[g].max = max2[g] * 0.69314718056f;
+}
+
+}  // namespace
+
+void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
+                             int64_t begin, int64_t end, SoftmaxPartial* part, float* acc) {
+  switch (a.head_dim / 16) {
+#define WAFER_ATTEND_CASE(n) \
+  case n: return attend_range_f16<n>(a, q, kv_head, group, begin, end, part, acc);
+    WAFER_ATTEND_CASE(1) WAFER_ATTEND_CASE(2) WAFER_ATTEND_CASE(3) WAFER_ATTEND_CASE(4)
+    WAFER_ATTEND_CASE(5) WAFER_ATTEND_CASE(6) WAFER_ATTEND_CASE(7) WAFER_ATTEND_CASE(8)
+    WAFER_ATTEND_CASE(9) WAFER_ATTEND_CASE(10) WAFER_ATTEND_CASE(11) WAFER_ATTEND_CASE(12)
+    WAFER_ATTEND_CASE(13) WAFER_ATTEND_CASE(14) WAFER_ATTEND_CASE(15) WAFER_ATTEND_CASE(16)
+#undef WAFER_ATTEND_CASE
+    default: return;  // attention() sends only head_dim % 16 == 0, <= 256 here
+  }
 }
 
 }  // namespace wafer

@@ -158,3 +158,51 @@ test('ResponsesWebSocketSession: two lanes finish independently', async () => {
   session.close();
   ws.close({ code: 1000, reason: 'done' });
 });
+
+// Structured output through the SDK: the model is random, so only the grammar makes these
+// parse. Checked by hand against the schema (types, required keys, no others).
+const person = {
+  type: 'object', additionalProperties: false, required: ['name', 'age', 'tags'],
+  properties: { name: { type: 'string' }, age: { type: 'integer' }, tags: { type: 'array', items: { type: 'string' }, maxItems: 3 } },
+};
+function assertPerson(value) {
+  assert.deepEqual(Object.keys(value).sort(), ['age', 'name', 'tags']);
+  assert.equal(typeof value.name, 'string');
+  assert.ok(Number.isInteger(value.age));
+  assert.ok(Array.isArray(value.tags) && value.tags.length <= 3 && value.tags.every((t) => typeof t === 'string'));
+}
+
+test('responses text.format json_schema and chat response_format parse and validate', async () => {
+  for (const seed of [1, 2]) {
+    const r = await client.responses.create({
+      model: 'any', input: 'Describe someone', temperature: 1, max_output_tokens: 64,
+      text: { format: { type: 'json_schema', name: 'person', strict: true, schema: person } },
+    });
+    assertPerson(JSON.parse(r.output_text));
+    const c = await client.chat.completions.create({
+      model: 'any', messages: [{ role: 'user', content: 'Describe someone' }], max_tokens: 64, temperature: 1, seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: person } },
+    });
+    assertPerson(JSON.parse(c.choices[0].message.content));
+  }
+});
+
+test('forced tool calls come back as function calls with valid arguments', async () => {
+  const tools = [{ type: 'function', name: 'save_person', strict: true, parameters: person }];
+  for (const tool_choice of ['required', { type: 'function', name: 'save_person' }]) {
+    const r = await client.responses.create({ model: 'any', input: 'Save someone', tools, tool_choice, temperature: 1, max_output_tokens: 80 });
+    const call = r.output.find((o) => o.type === 'function_call');
+    assert.ok(call, JSON.stringify(r.output));
+    assert.equal(call.name, 'save_person');
+    assertPerson(JSON.parse(call.arguments));
+  }
+  const c = await client.chat.completions.create({
+    model: 'any', messages: [{ role: 'user', content: 'Save someone' }], max_tokens: 80, temperature: 1,
+    tools: [{ type: 'function', function: { name: 'save_person', strict: true, parameters: person } }],
+    tool_choice: { type: 'function', function: { name: 'save_person' } },
+  });
+  const calls = c.choices[0].message.tool_calls;
+  assert.equal(calls.length, 1);
+  assertPerson(JSON.parse(calls[0].function.arguments));
+});
+

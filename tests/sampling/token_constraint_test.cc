@@ -222,3 +222,48 @@ TEST(GrammarConstraint, EqualGrammarsShareOneMaskAnalysis) {
 
 }  // namespace
 }  // namespace wafer
+
+namespace wafer {
+namespace {
+
+// The mask comes before the sampler's chain, so every sampler setting draws among allowed
+// tokens only: top-k, top-p, min-p, penalties and a bias pushing a forbidden token hard.
+TEST(GrammarConstraint, EverySamplerSettingStaysInsideTheGrammar) {
+  const VocabIndex& vocab = *qwen2_vocab();
+  const json::array corpus = schema_corpus();
+  const json::value& schema = corpus[31];
+  auto grammar = compile(schema);
+  std::vector<SamplingParams> settings(5);
+  settings[0].top_k = 40;
+  settings[1].top_p = 0.5f;
+  settings[2].min_p = 0.2f;
+  settings[3].repetition_penalty = 1.5f;
+  settings[3].frequency_penalty = 1.0f;
+  settings[3].presence_penalty = 1.0f;
+  settings[4].logit_bias = {{static_cast<int32_t>(vocab.find("hello")), 100.0f}};
+  for (size_t i = 0; i < settings.size(); ++i) {
+    SamplingParams params = settings[i];
+    params.temperature = 1.0f;
+    params.seed = 40 + i;
+    Sampler sampler(params, vocab.vocab_size());
+    GrammarConstraint constraint(grammar, qwen2_vocab());
+    Noise noise(i + 1);
+    std::vector<float> logits(vocab.vocab_size());
+    std::string out;
+    for (int64_t step = 0; step < 96 && !constraint.done(); ++step) {
+      noise.fill(logits);
+      const int32_t t = constraint.sample(sampler, logits, 96 - step);
+      if (vocab.is_end(t)) break;
+      ASSERT_TRUE(constraint.accept(t)) << "setting " << i;
+      sampler.accept(t);
+      out += vocab.bytes(t);
+    }
+    boost::system::error_code ec;
+    json::value doc = json::parse(out, ec);
+    ASSERT_FALSE(ec) << "setting " << i << ": " << out;
+    EXPECT_EQ(test::schema_violation(doc, schema, schema), "") << out;
+  }
+}
+
+}  // namespace
+}  // namespace wafer
