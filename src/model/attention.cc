@@ -132,8 +132,7 @@ void attention_portable(const AttentionArgs& args, ThreadPool& pool) {
 
 void attention(const AttentionArgs& args, ThreadPool& pool) {
   static const bool avx512 = !force_reference() && detect_cpu_features().avx512;
-  if (avx512 && args.cache->type() == DType::kF16 && args.head_dim % 16 == 0 && args.head_dim <= 256 &&
-      args.n_head / args.n_head_kv <= 64)
+  if (avx512 && args.cache->type() == DType::kF16 && args.head_dim % 16 == 0 && args.head_dim <= 256)
     attention_with(args, pool, attend_range_avx512_f16);
   else
     attention_portable(args, pool);

@@ -6,28 +6,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/avx512/simd.h"
 #include "model/attention.h"
 
 namespace wafer {
 namespace {
 constexpr int64_t kBlock = 16;
 constexpr int64_t kMaxHeadDim = 256;
-constexpr int64_t kMaxGroup = 64;  // query heads per kv head
-
-// 2^x for 16 lanes (x already clamped to >= -126): 2^round(x) by vscalefps times a degree-6
-// polynomial for e^r, r = (x - round(x)) ln 2 in [-0.35, 0.35] (relative error ~2e-7).
-inline __m512 exp2_ps(__m512 x) {
-  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_mul_ps(_mm512_sub_ps(x, n), _mm512_set1_ps(0.69314718056f));
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
 
 // Lane j = the sum of all lanes of s[j]: a 16-way transposing reduction (45 shuffles and
 // adds instead of 16 horizontal sums).
@@ -55,11 +40,7 @@ void attend_range_f16(const AttentionArgs& a, const float* q, int64_t kv_head, i
   alignas(64) float kbuf[kBlock * kMaxHeadDim];
   alignas(64) float vbuf[kBlock * kMaxHeadDim];
   alignas(64) float weights[kBlock];
-  // Scores and running maxima in log2 units inside (scale * log2(e) folded into one
-  // multiply); the partials keep natural-log maxima, as the driver merges them.
-  const __m512 scale2 = _mm512_set1_ps(a.scale * 1.44269504089f);
-  float max2[kMaxGroup];
-  for (int64_t g = 0; g < group; ++g) max2[g] = part[g].max * 1.44269504089f;
+  const __m512 scale = _mm512_set1_ps(a.scale);
   for (int64_t p0 = begin; p0 < end; p0 += kBlock) {
     const int64_t n = std::min(kBlock, end - p0);
     const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1);
@@ -84,20 +65,20 @@ void attend_range_f16(const AttentionArgs& a, const float* q, int64_t kv_head, i
         }
         dots[j] = s;
       }
-      const __m512 scores = _mm512_mul_ps(sum16(dots), scale2);  // log2 units
+      const __m512 scores = _mm512_mul_ps(sum16(dots), scale);
       const float block_max = _mm512_mask_reduce_max_ps(valid, scores);
       SoftmaxPartial& p = part[g];
       float* o = acc + g * d;
-      if (block_max > max2[g]) {
-        const float c = std::exp2(max2[g] - block_max);
+      if (block_max > p.max) {
+        const float c = std::exp(p.max - block_max);
         p.sum *= c;
         const __m512 cv = _mm512_set1_ps(c);
         #pragma GCC unroll 16
       for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(o + i * 16, _mm512_mul_ps(_mm512_loadu_ps(o + i * 16), cv));
-        max2[g] = block_max;
+        p.max = block_max;
       }
-      const __m512 x = _mm512_max_ps(_mm512_sub_ps(scores, _mm512_set1_ps(max2[g])), _mm512_set1_ps(-126.0f));
-      const __m512 w = _mm512_maskz_mov_ps(valid, exp2_ps(x));
+      const __m512 w =
+          _mm512_maskz_mov_ps(valid, kernels::avx512::exp_ps(_mm512_sub_ps(scores, _mm512_set1_ps(p.max))));
       p.sum += _mm512_reduce_add_ps(w);
       _mm512_store_ps(weights, w);
       __m512 out[VECS];
@@ -112,7 +93,6 @@ void attend_range_f16(const AttentionArgs& a, const float* q, int64_t kv_head, i
       for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(o + i * 16, out[i]);
     }
   }
-  for (int64_t g = 0; g < group; ++g) part[g].max = max2[g] * 0.69314718056f;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // real ToolCallParser, into a call whose arguments validate against the tool's schema.
 #include <gtest/gtest.h>
 
+#include "../sampling/noise_draw.h"
 #include "../sampling/schema_validator.h"
 #include "api/output_grammar.h"
 #include "api/tool_call_parser.h"
@@ -118,22 +119,10 @@ TEST(OutputGrammar, NoiseUnderAForcedCallParsesIntoValidArguments) {
       }
       for (uint64_t seed : {1u, 2u}) {
         GrammarConstraint constraint(g, vocab);
-        SamplingParams params;
-        params.temperature = 1.0f;
-        params.seed = seed;
-        Sampler sampler(params, vocab->vocab_size());
-        std::vector<float> logits(vocab->vocab_size());
-        uint64_t state = seed * 977;
-        std::string text;
-        for (int64_t step = 0; step < 96 && !constraint.done(); ++step) {
-          for (float& l : logits) {
-            state = state * 6364136223846793005ull + 1442695040888963407ull;
-            l = static_cast<float>(state >> 40) * (8.0f / 16777216.0f) - 4.0f;
-          }
-          const int32_t t = constraint.sample(sampler, logits, 96 - step);
-          ASSERT_TRUE(constraint.accept(t));
-          text += vocab->bytes(t);
-        }
+        const std::optional<std::string> drawn =
+            wafer::test::draw_from_noise(constraint, *vocab, wafer::test::sampling(1.0f, seed), seed * 977, 96);
+        ASSERT_TRUE(drawn.has_value());
+        const std::string& text = *drawn;
         ASSERT_TRUE(constraint.done()) << text;
         ToolCallParser parser(format, c.tools, false);
         std::vector<OutputEvent> events = parser.push(opening + text);
@@ -192,22 +181,10 @@ TEST(OutputGrammar, ForcedCustomToolFollowsItsLarkGrammar) {
     ASSERT_TRUE(prompt.ok());
     for (uint64_t seed : {7u, 8u}) {
       GrammarConstraint constraint(g, vocab);
-      SamplingParams params;
-      params.temperature = 1.0f;
-      params.seed = seed;
-      Sampler sampler(params, vocab->vocab_size());
-      std::vector<float> logits(vocab->vocab_size());
-      uint64_t state = seed;
-      std::string text;
-      for (int64_t step = 0; step < 80 && !constraint.done(); ++step) {
-        for (float& l : logits) {
-          state = state * 6364136223846793005ull + 1442695040888963407ull;
-          l = static_cast<float>(state >> 40) * (8.0f / 16777216.0f) - 4.0f;
-        }
-        const int32_t t = constraint.sample(sampler, logits, 80 - step);
-        ASSERT_TRUE(constraint.accept(t));
-        text += vocab->bytes(t);
-      }
+      const std::optional<std::string> drawn =
+          wafer::test::draw_from_noise(constraint, *vocab, wafer::test::sampling(1.0f, seed), seed, 80);
+      ASSERT_TRUE(drawn.has_value());
+      const std::string& text = *drawn;
       ToolCallParser parser(format, c.tools, false);
       std::vector<OutputEvent> events = parser.push(prompt->assistant_prefix + text);
       for (OutputEvent& e : parser.finish()) events.push_back(std::move(e));

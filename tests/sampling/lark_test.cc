@@ -12,6 +12,7 @@
 #include "gguf/gguf.h"
 #include "sampling/grammar_matcher.h"
 #include "sampling/lark.h"
+#include "noise_draw.h"
 #include "sampling/token_constraint.h"
 
 namespace wafer {
@@ -155,24 +156,9 @@ TEST(Regex, NoiseUnderARegexMatchesStdRegex) {
   const std::regex re(pattern);
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     GrammarConstraint constraint(g, vocab);
-    SamplingParams params;
-    params.temperature = 1.0f;
-    params.seed = seed;
-    Sampler sampler(params, vocab->vocab_size());
-    std::vector<float> logits(vocab->vocab_size());
-    uint64_t s = seed;
-    std::string out;
-    for (int64_t step = 0; step < 40; ++step) {
-      for (float& l : logits) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        l = static_cast<float>(s >> 40) * (8.0f / 16777216.0f) - 4.0f;
-      }
-      const int32_t t = constraint.sample(sampler, logits, 40 - step);
-      if (vocab->is_end(t)) break;
-      ASSERT_TRUE(constraint.accept(t));
-      out += vocab->bytes(t);
-      if (constraint.done()) break;
-    }
+    const std::optional<std::string> drawn = test::draw_from_noise(constraint, *vocab, test::sampling(1.0f, seed), seed, 40);
+    ASSERT_TRUE(drawn.has_value());
+    const std::string& out = *drawn;
     EXPECT_TRUE(std::regex_match(out, re)) << out;
   }
 }

@@ -13,6 +13,7 @@
 #include "gguf/gguf.h"
 #include "sampling/json_schema.h"
 #include "sampling/token_constraint.h"
+#include "noise_draw.h"
 #include "schema_validator.h"
 
 namespace wafer {
@@ -50,45 +51,6 @@ std::shared_ptr<const Grammar> compile(const json::value& schema) {
   EXPECT_TRUE(g.ok()) << json::serialize(schema) << ": " << (g.ok() ? "" : g.error().message);
   if (!g.ok()) return nullptr;
   return std::make_shared<const Grammar>(std::move(g).value());
-}
-
-// Noise standing in for a random-weight model: logits uniform in [-4, 4) from splitmix64.
-struct Noise {
-  explicit Noise(uint64_t seed) : state(seed) {}
-  void fill(std::vector<float>& logits) {
-    for (float& l : logits) {
-      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      z ^= z >> 31;
-      l = static_cast<float>(z >> 40) * (8.0f / 16777216.0f) - 4.0f;
-    }
-  }
-  uint64_t state;
-};
-
-// Generates with `constraint` from noise; returns the bytes, or nullopt if a step broke it.
-std::optional<std::string> generate(GrammarConstraint& constraint, const VocabIndex& vocab, float temperature,
-                                    uint64_t seed, int64_t budget) {
-  SamplingParams params;
-  params.temperature = temperature;
-  params.seed = seed;
-  Sampler sampler(params, vocab.vocab_size());
-  Noise noise(seed * 7919 + 1);
-  std::vector<float> logits(vocab.vocab_size());
-  std::string out;
-  for (int64_t step = 0; step < budget && !constraint.done(); ++step) {
-    noise.fill(logits);
-    const int32_t t = constraint.sample(sampler, logits, budget - step);
-    if (vocab.is_end(t)) {
-      if (!constraint.can_end()) return std::nullopt;
-      return out;
-    }
-    if (!constraint.accept(t)) return std::nullopt;
-    out += vocab.bytes(t);
-  }
-  if (!constraint.can_end()) return std::nullopt;
-  return out;
 }
 
 TEST(GrammarConstraint, MaskEqualsBruteForceOverTheVocabulary) {
@@ -146,7 +108,7 @@ TEST(GrammarConstraint, NoiseAlwaysComesOutValidForEverySchema) {
       if (!kAllRuns && run != i % 3) continue;
       {
         GrammarConstraint constraint(grammar, qwen2_vocab());
-        std::optional<std::string> out = generate(constraint, vocab, temperature, seed + i * 100, 128);
+        std::optional<std::string> out = test::draw_from_noise(constraint, vocab, test::sampling(temperature, seed + i * 100), (seed + i * 100) * 7919 + 1, 128);
         ASSERT_TRUE(out.has_value()) << "schema " << i << " seed " << seed << " temperature " << temperature;
         boost::system::error_code ec;
         json::value doc = json::parse(*out, ec);
@@ -168,7 +130,7 @@ TEST(GrammarConstraint, ATightBudgetStillCloses) {
     const int64_t budget = static_cast<int64_t>(probe.min_remaining()) + 1;
     for (uint64_t seed : {3u, 4u, 5u}) {
       GrammarConstraint constraint(grammar, qwen2_vocab());
-      std::optional<std::string> out = generate(constraint, vocab, 1.5f, seed, budget);
+      std::optional<std::string> out = test::draw_from_noise(constraint, vocab, test::sampling(1.5f, seed), seed * 7919 + 1, budget);
       ASSERT_TRUE(out.has_value()) << "schema " << i << " budget " << budget;
       boost::system::error_code ec;
       json::value doc = json::parse(*out, ec);
@@ -245,19 +207,10 @@ TEST(GrammarConstraint, EverySamplerSettingStaysInsideTheGrammar) {
     SamplingParams params = settings[i];
     params.temperature = 1.0f;
     params.seed = 40 + i;
-    Sampler sampler(params, vocab.vocab_size());
     GrammarConstraint constraint(grammar, qwen2_vocab());
-    Noise noise(i + 1);
-    std::vector<float> logits(vocab.vocab_size());
-    std::string out;
-    for (int64_t step = 0; step < 96 && !constraint.done(); ++step) {
-      noise.fill(logits);
-      const int32_t t = constraint.sample(sampler, logits, 96 - step);
-      if (vocab.is_end(t)) break;
-      ASSERT_TRUE(constraint.accept(t)) << "setting " << i;
-      sampler.accept(t);
-      out += vocab.bytes(t);
-    }
+    const std::optional<std::string> drawn = test::draw_from_noise(constraint, vocab, params, i + 1, 96);
+    ASSERT_TRUE(drawn.has_value()) << "setting " << i;
+    const std::string& out = *drawn;
     boost::system::error_code ec;
     json::value doc = json::parse(out, ec);
     ASSERT_FALSE(ec) << "setting " << i << ": " << out;

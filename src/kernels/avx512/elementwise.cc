@@ -1,30 +1,9 @@
 // AVX-512 element-wise ops: RMS norm (sum of squares in double, like the reference) and
-// SiLU-gated product with a vector exp (degree-7 polynomial after range reduction by ln 2,
-// relative error ~1e-7; vscalefps makes under/overflow exact zeros and infinities).
+// SiLU-gated product with the vector exp of simd.h.
 #include "kernels/avx512/kernels.h"
 #include "kernels/avx512/simd.h"
 
 namespace wafer::kernels::avx512 {
-namespace {
-
-__m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(89.0f)), _mm512_set1_ps(-104.0f));
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187045e-06f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, k);
-}
-
-}  // namespace
 
 void silu_mul(const float* gate, const float* up, size_t n, float* out) {
   for (size_t i = 0; i < n; i += 16) {

@@ -1,5 +1,6 @@
-// Helpers shared by the AVX-512 kernel files. Only avx512/*.cc include this; everything here
-// has internal linkage so no copy built with AVX-512 flags can leak into other code.
+// Helpers shared by the AVX-512 kernel files (avx512/*.cc and model/attention_avx512.cc, all
+// built with AVX-512 flags). Everything here has internal linkage so no copy built with
+// AVX-512 flags can leak into other code.
 #pragma once
 
 #include <immintrin.h>
@@ -14,6 +15,25 @@ namespace {
 
 // Most tokens one pass over a weight row dots at once (accumulators live in registers).
 constexpr size_t kTokensPerPass = 8;
+
+// e^x for 16 lanes: 2^k by vscalefps times a degree-7 polynomial for e^r, r = x - k ln 2
+// in two steps (Cody-Waite); x is clamped to [-104, 89].
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(89.0f)), _mm512_set1_ps(-104.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, k);
+}
 
 inline float f16_load(const uint8_t* p) {
   uint16_t h;
