@@ -13,7 +13,7 @@ namespace {
 constexpr int kMaxExpandDepth = 4000;
 // Live derivations kept per state: a grammar ambiguous enough to need more (nested loops
 // over the same text) is followed along the first ones found rather than without bound.
-constexpr size_t kMaxHeads = 1024;
+constexpr size_t kMaxHeads = 128;
 // The committed arena is compacted when it grows past this many nodes.
 constexpr size_t kCompactNodes = size_t{1} << 16;
 
@@ -45,7 +45,10 @@ void GrammarMatcher::add_head(State* s, uint32_t pos, int32_t parent, int32_t ex
 }
 
 void GrammarMatcher::expand(uint32_t pos, int32_t parent, State* out, int depth) {
-  if (depth > kMaxExpandDepth || out->heads.size() >= kMaxHeads) return;
+  if (depth > kMaxExpandDepth || out->heads.size() >= kMaxHeads) {
+    saturated_ = true;
+    return;
+  }
   const Grammar& g = *grammar_;
   const GrammarElement& e = g.element(pos);
   switch (e.kind) {

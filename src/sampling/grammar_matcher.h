@@ -1,7 +1,7 @@
 // Runs a Grammar over bytes as a set of parse stacks (one per live derivation), so
 // ambiguous and nondeterministic grammars work byte by byte. Stacks are persistent linked
 // nodes in one arena: advancing copies nothing below the top, and a trial run (a token
-// tested for the mask) is undone by truncating the arena. A state keeps at most 1024
+// tested for the mask) is undone by truncating the arena. A state keeps at most 128
 // derivations (pathologically ambiguous grammars are followed along the first ones). Not
 // thread-safe.
 #pragma once
@@ -62,6 +62,9 @@ class GrammarMatcher {
   void truncate(size_t size) { nodes_.resize(size); }
   const Node& node(int32_t id) const { return nodes_[static_cast<size_t>(id)]; }
   const Grammar& grammar() const { return *grammar_; }
+  // True once a state was cut at the derivation or depth limit: from then on the mask and the
+  // shortest completion follow only the derivations kept.
+  bool saturated() const { return saturated_; }
 
  private:
   int32_t new_node(uint32_t pos, int32_t parent);
@@ -73,6 +76,7 @@ class GrammarMatcher {
   std::vector<Node> nodes_;
   State state_;
   State scratch_;
+  bool saturated_ = false;
 };
 
 }  // namespace wafer

@@ -48,6 +48,14 @@ Node repeat(Node child, int min, int max) {
     child.min = child.min * min;
     return child;
   }
+  // (X*){n,m} with m >= 1 is X*: copies of a loop that may be empty only multiply the ways
+  // to read the same text.
+  if (child.kind == Node::Kind::kRepeat && child.max < 0 && child.min == 0 && max != 0) return child;
+  // (X+){n,m} with n >= 1 is X{n,}.
+  if (child.kind == Node::Kind::kRepeat && child.max < 0 && child.min == 1 && min >= 1) {
+    child.min = min;
+    return child;
+  }
   // (X?)* and (X?)+ are X*: a loop over something that can be empty would never advance.
   if (child.kind == Node::Kind::kRepeat && child.min == 0 && child.max == 1 && max < 0) {
     child.max = -1;

@@ -99,6 +99,7 @@ class GrammarConstraint {
   bool accept_text(std::string_view bytes) { return matcher_.accept_bytes(bytes); }
   bool can_end() const { return matcher_.can_end(); }
   bool done() const { return matcher_.done(); }
+  bool saturated() const { return matcher_.saturated(); }  // see GrammarMatcher::saturated
   void reset() { matcher_.reset(); }
   const ConstraintStats& stats() const { return stats_; }
   // The allowed-token set for the committed state (tests: compare against brute force).
