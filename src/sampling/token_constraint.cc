@@ -274,14 +274,14 @@ int32_t GrammarConstraint::sample(Sampler& sampler, std::span<float> logits, int
   return closing_token();
 }
 
-std::string GrammarConstraint::shortest_completion() {
+std::string GrammarConstraint::shortest_completion(size_t max_bytes) {
   const size_t mark = matcher_.arena_size();
   GrammarMatcher::State cur = matcher_.state();
   GrammarMatcher::State next;
   GrammarMatcher::State best;
   std::string out;
   // Each byte taken lowers the fewest-bytes-to-finish by exactly one.
-  while (!cur.accept) {
+  while (!cur.accept && out.size() < max_bytes) {
     const uint32_t need = matcher_.min_remaining(cur);
     int chosen = -1;
     for (int b = 0; b < 256 && chosen < 0; ++b) {
@@ -302,7 +302,7 @@ std::string GrammarConstraint::shortest_completion() {
 }
 
 int32_t GrammarConstraint::closing_token() {
-  const std::string rest = shortest_completion();
+  const std::string rest = shortest_completion(vocab_->max_token_bytes());
   if (rest.empty()) return vocab_->end_tokens().empty() ? 0 : vocab_->end_tokens()[0];
   for (size_t len = std::min(rest.size(), vocab_->max_token_bytes()); len > 0; --len) {
     const int32_t id = vocab_->find(std::string_view(rest).substr(0, len));

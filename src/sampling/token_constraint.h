@@ -90,7 +90,7 @@ class GrammarConstraint {
   // Sets logits of tokens the grammar cannot take next to -inf (end tokens unless it can end).
   void mask(std::span<float> logits);
   // The shortest bytes that complete the grammar from the committed state.
-  std::string shortest_completion_text() { return shortest_completion(); }
+  std::string shortest_completion_text() { return shortest_completion(SIZE_MAX); }
   // How many leading tokens of `tokens` the grammar takes from the committed state (a
   // speculative draft is cut there); changes nothing.
   size_t valid_prefix(std::span<const int32_t> tokens);
@@ -112,8 +112,9 @@ class GrammarConstraint {
   bool token_allowed_from(int32_t head, const std::string& bytes);
   // Bytes still needed after `token` (UINT32_MAX if rejected; 0 if it completes the grammar).
   uint32_t remaining_after(int32_t token);
-  // The shortest bytes that complete the grammar from the committed state.
-  std::string shortest_completion();
+  // The shortest bytes that complete the grammar from the committed state (at most max_bytes
+  // of them: the closing token needs only its own length).
+  std::string shortest_completion(size_t max_bytes);
   // The longest token that starts the shortest completion (or an end token when complete).
   int32_t closing_token();
   void fill_allowed();
