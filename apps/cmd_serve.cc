@@ -34,6 +34,7 @@ struct ServeFlags {
   int max_pending = 8;
   int spec_k = 8;
   bool no_prompt_lookup = false;
+  int64_t kv_cache_mb = 1024;
 };
 
 int serve(ServeFlags f) {
@@ -58,6 +59,8 @@ int serve(ServeFlags f) {
   engine_config.max_pending = f.max_pending;
   engine_config.speculative_k = f.spec_k;
   engine_config.prompt_lookup = !f.no_prompt_lookup;
+  engine_config.prefix_cache_mb = f.kv_cache_mb;
+  engine_config.prefix_reuse = f.kv_cache_mb > 0;
   auto engine = Engine::create(engine_config);
   if (!engine) return user_error(engine.error().message);
 
@@ -106,6 +109,10 @@ Command add_serve_command(CLI::App& app) {
   app.add_option("--max-pending", f->max_pending, "requests queued or running before 429 (default 8)")->check(CLI::Range(1, 1024));
   app.add_option("--spec-k", f->spec_k, "speculative decoding: drafted tokens verified per step (default 8; 0: off)")
       ->check(CLI::Range(0, 16));
+  app.add_option("--kv-cache-mb", f->kv_cache_mb,
+                 "shared prefix cache: MiB of finished requests' KV kept for later requests that start the same way "
+                 "(default 1024; 0: off, and HTTP requests without prompt_cache_key recompute their whole prompt)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   app.add_flag("--no-prompt-lookup", f->no_prompt_lookup,
                "draft only from a request's prediction, not from n-grams of the context");
   return [f] { return serve(*f); };

@@ -25,6 +25,11 @@ struct EngineConfig {
   int max_pending = 8;             // queued + running requests before submit() refuses
   int max_slots = 16;              // named KV caches kept warm (LRU beyond that)
   bool prefix_reuse = true;        // anonymous requests reuse the previous request's KV prefix
+  // The shared prefix cache: KV of finished requests kept in blocks of this many positions,
+  // up to this many MiB, reused by any later request that starts with the same tokens.
+  // 0 MiB: off.
+  int64_t prefix_cache_mb = 1024;
+  int prefix_block_tokens = 64;
   // Speculative decoding: up to this many drafted tokens verified per forward (0: off).
   // Drafts come from the request's prediction and, with prompt_lookup, from n-grams of the
   // context. Output is identical either way (greedy and seeded sampling).
@@ -43,6 +48,9 @@ struct GenerationRequest {
   // next request naming it (only the prompt tokens beyond the common prefix are computed).
   std::string cache_slot;
   bool generate = true;                  // false: prefill the prompt only (warm-up)
+  // false: reuse no cached KV (neither the slot's nor the prefix cache's) and cache none of
+  // this request's; everything is computed.
+  bool cache_prompt = true;
   // Non-null: the output follows this grammar: each step masks the tokens it cannot take,
   // and the output closes before max_tokens runs out. With grammar_trigger, the grammar
   // applies only after that text appears in the output (until it completes, then again at
@@ -114,7 +122,10 @@ struct EngineStats {
   int64_t decoded_tokens = 0;
   int64_t requests_finished = 0;
   int64_t active_requests = 0;           // queued + running
-  int64_t kv_bytes = 0;                  // KV cache memory held
+  int64_t kv_bytes = 0;                  // KV cache memory held (slots and prefix cache)
+  int64_t prefix_cache_bytes = 0;        // of which the shared prefix cache
+  int64_t prefix_cache_blocks = 0;
+  int64_t prefix_cache_evictions = 0;    // blocks evicted to stay within the budget
   double decode_step_ms_total = 0;       // sum of decode steps (one forward each)
   int64_t decode_steps = 0;
   int64_t drafted_tokens = 0;            // speculative drafts verified

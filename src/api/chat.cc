@@ -171,6 +171,7 @@ Result<ChatRequest> parse_chat_request(std::string_view body_text) {
   r.stop = std::move(generation.stop);
   r.stream = generation.stream;
   r.include_usage = generation.include_usage;
+  r.cache_prompt = generation.cache_prompt;
   WAFER_ASSIGN_OR_RETURN(auto max_completion, read_int(body, "max_completion_tokens", ""));
   WAFER_ASSIGN_OR_RETURN(auto max_tokens, read_int(body, "max_tokens", ""));
   r.max_tokens = max_completion ? max_completion : max_tokens;

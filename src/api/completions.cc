@@ -55,6 +55,7 @@ Result<CompletionRequest> parse_completion_request(std::string_view body_text) {
   r.stop = std::move(generation.stop);
   r.stream = generation.stream;
   r.include_usage = generation.include_usage;
+  r.cache_prompt = generation.cache_prompt;
   WAFER_ASSIGN_OR_RETURN(auto best_of, read_int(body, "best_of", ""));
   if (best_of && *best_of != 1) return field_error("best_of", "only 1 is supported");
   WAFER_ASSIGN_OR_RETURN(auto echo, read_bool(body, "echo", ""));

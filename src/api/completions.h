@@ -25,6 +25,7 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;
+  bool cache_prompt = true;            // false: reuse no cached KV (wafer extension)
 };
 
 // Errors name the field. n/best_of other than 1, echo and logprobs are errors (unsupported);

@@ -115,6 +115,8 @@ Result<ResponsesRequest> parse_request_object(const json::object& body) {
   WAFER_RETURN_IF_ERROR(parse_text_format(body, &r));
   WAFER_ASSIGN_OR_RETURN(auto cache_key, read_string(body, "prompt_cache_key", ""));
   r.prompt_cache_key = cache_key.value_or("");
+  WAFER_ASSIGN_OR_RETURN(auto cache_prompt, read_bool(body, "cache_prompt", ""));
+  r.cache_prompt = cache_prompt.value_or(true);
   // Chat Completions' predicted output, accepted here too: {type:"content", content:"..."}.
   if (const json::value* prediction = find_field(body, "prediction")) {
     if (!prediction->is_object()) return type_error("prediction", "an object", *prediction);

@@ -106,6 +106,8 @@ Status read_generation_fields(const json::object& body, GenerationFields* out) {
   WAFER_ASSIGN_OR_RETURN(sampling->seed, read_int(body, "seed", ""));
   WAFER_RETURN_IF_ERROR(parse_logit_bias(body, sampling));
   WAFER_RETURN_IF_ERROR(parse_stop(body, &out->stop));
+  WAFER_ASSIGN_OR_RETURN(auto cache, read_bool(body, "cache_prompt", ""));
+  out->cache_prompt = cache.value_or(true);
   WAFER_ASSIGN_OR_RETURN(auto s, read_bool(body, "stream", ""));
   out->stream = s.value_or(false);
   if (const json::value* options = find_field(body, "stream_options")) {

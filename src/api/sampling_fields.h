@@ -36,6 +36,7 @@ struct GenerationFields {
   std::vector<std::string> stop;  // "stop": a string or up to 4 strings
   bool stream = false;
   bool include_usage = false;     // stream_options.include_usage
+  bool cache_prompt = true;       // wafer (as llama.cpp's server): false reuses no cached KV
 };
 // Reads temperature, top_p, frequency_penalty, presence_penalty, seed, logit_bias, stop,
 // stream, stream_options and n (only 1) from a request body; errors name the field.

@@ -10,8 +10,10 @@
 #include <optional>
 #include <thread>
 
+#include "base/check.h"
 #include "engine/generate.h"
 #include "engine/output_constraint.h"
+#include "engine/prefix_cache.h"
 #include "speculative/ngram_proposer.h"
 #include "wafer/engine.h"
 
@@ -44,6 +46,13 @@ class EngineImpl final : public Engine {
       : model_(std::move(model)), config_(config), pool_(threads) {
     ctx_ = config.ctx_size > 0 ? std::min(config.ctx_size, model_->config().n_ctx_train)
                                : model_->config().n_ctx_train;
+    if (config.prefix_cache_mb > 0) {
+      PrefixCache::Options o;
+      o.block_tokens = static_cast<size_t>(std::max(1, config.prefix_block_tokens));
+      o.block_bytes = o.block_tokens * model_->new_cache(0).position_bytes();
+      o.budget_bytes = static_cast<size_t>(config.prefix_cache_mb) << 20;
+      prefix_cache_ = std::make_unique<PrefixCache>(o);
+    }
     thread_ = std::thread([this] { loop(); });
   }
   ~EngineImpl() override { shutdown(); }
@@ -110,6 +119,7 @@ class EngineImpl final : public Engine {
   void loop();
   void run_request(Pending& p);
   Slot& slot_for(const GenerationRequest& request);
+  size_t reuse_prefix(const GenerationRequest& request, Slot& slot);
   void drop_released_slots();
   void update_kv_bytes();
 
@@ -144,6 +154,7 @@ class EngineImpl final : public Engine {
   // Engine thread only.
   std::map<std::string, Slot> slots_;
   std::unique_ptr<Slot> anonymous_;
+  std::unique_ptr<PrefixCache> prefix_cache_;  // null when off
   uint64_t use_clock_ = 0;
 };
 
@@ -182,8 +193,12 @@ void EngineImpl::drop_released_slots() {
 void EngineImpl::update_kv_bytes() {
   int64_t bytes = anonymous_ ? static_cast<int64_t>(anonymous_->cache.allocated_bytes()) : 0;
   for (const auto& [name, slot] : slots_) bytes += static_cast<int64_t>(slot.cache.allocated_bytes());
+  const int64_t shared = prefix_cache_ ? static_cast<int64_t>(prefix_cache_->bytes()) : 0;
   std::lock_guard<std::mutex> lock(mu_);
-  stats_.kv_bytes = bytes;
+  stats_.kv_bytes = bytes + shared;
+  stats_.prefix_cache_bytes = shared;
+  stats_.prefix_cache_blocks = prefix_cache_ ? static_cast<int64_t>(prefix_cache_->num_blocks()) : 0;
+  stats_.prefix_cache_evictions = prefix_cache_ ? static_cast<int64_t>(prefix_cache_->evicted_blocks()) : 0;
 }
 
 Slot& EngineImpl::slot_for(const GenerationRequest& request) {
@@ -208,6 +223,35 @@ Slot& EngineImpl::slot_for(const GenerationRequest& request) {
   return it->second;
 }
 
+// Keeps the longest cached start of the prompt in the slot's cache: the slot's own tokens,
+// extended from the shared prefix cache when that holds more. At least the last prompt token
+// is left to compute so its logits exist (a warm-up needs none). Returns the positions kept.
+size_t EngineImpl::reuse_prefix(const GenerationRequest& r, Slot& slot) {
+  const size_t most = r.generate ? r.prompt.size() - 1 : r.prompt.size();
+  size_t reuse = 0;
+  if (r.cache_prompt)
+    reuse = std::mismatch(slot.tokens.begin(), slot.tokens.end(), r.prompt.begin(), r.prompt.end()).first -
+            slot.tokens.begin();
+  reuse = std::min(reuse, most);
+  slot.cache.truncate(static_cast<int64_t>(reuse));
+  slot.tokens.resize(reuse);
+  if (!prefix_cache_ || !r.cache_prompt || reuse == most) return reuse;
+  const std::vector<const uint8_t*> blocks = prefix_cache_->match(r.prompt);
+  const size_t bt = prefix_cache_->block_tokens();
+  const size_t covered = std::min(blocks.size() * bt, most);
+  for (size_t pos = reuse; pos < covered;) {
+    const size_t first = pos % bt;
+    const size_t n = std::min(bt - first, covered - pos);
+    WAFER_CHECK(slot.cache.import_positions(static_cast<int64_t>(n), blocks[pos / bt], static_cast<int64_t>(bt),
+                                            static_cast<int64_t>(first)),
+                "a cached prefix shorter than the prompt does not fit the context");
+    pos += n;
+  }
+  if (covered <= reuse) return reuse;
+  slot.tokens.assign(r.prompt.begin(), r.prompt.begin() + static_cast<std::ptrdiff_t>(covered));
+  return covered;
+}
+
 void EngineImpl::run_request(Pending& p) {
   const GenerationRequest& r = p.request;
   const Clock::time_point start = Clock::now();
@@ -215,13 +259,7 @@ void EngineImpl::run_request(Pending& p) {
   done.timings.queue_ms = ms_between(p.submitted, start);
   Slot& slot = slot_for(r);
 
-  // Reuse the longest common prefix; at least the last prompt token is recomputed so its
-  // logits exist (a warm-up needs none).
-  size_t reuse = std::mismatch(slot.tokens.begin(), slot.tokens.end(), r.prompt.begin(), r.prompt.end()).first -
-                 slot.tokens.begin();
-  if (reuse == r.prompt.size() && r.generate) reuse -= 1;
-  slot.cache.truncate(static_cast<int64_t>(reuse));
-  slot.tokens.resize(reuse);
+  const size_t reuse = reuse_prefix(r, slot);
   done.usage.prompt_tokens = static_cast<int64_t>(r.prompt.size());
   done.usage.cached_tokens = static_cast<int64_t>(reuse);
 
@@ -355,6 +393,12 @@ void EngineImpl::run_request(Pending& p) {
     if (!done.output_ids.empty()) done.timings.decode_ms = ms_between(first_token, Clock::now());
   }
   done.usage.completion_tokens = static_cast<int64_t>(done.output_ids.size());
+  // What this request computed stays for later ones that start the same way.
+  WAFER_CHECK(static_cast<int64_t>(slot.tokens.size()) == slot.cache.size(), "a slot's tokens and KV disagree");
+  if (prefix_cache_ && r.cache_prompt)
+    prefix_cache_->insert(slot.tokens, [&](size_t pos, uint8_t* out) {
+      slot.cache.export_positions(static_cast<int64_t>(pos), static_cast<int64_t>(prefix_cache_->block_tokens()), out);
+    });
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.decoded_tokens += done.usage.completion_tokens;

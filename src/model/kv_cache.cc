@@ -44,6 +44,33 @@ void KvCache::write(int64_t layer, int64_t pos, const float* key, const float* v
   }
 }
 
+void KvCache::export_positions(int64_t pos, int64_t n, uint8_t* out) const {
+  WAFER_CHECK(pos >= 0 && n >= 0 && pos + n <= size_, "exporting positions [{}, {}) of {}", pos, pos + n, size_);
+  const size_t run = static_cast<size_t>(n) * row_bytes();
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::memcpy(out, k_[l].data() + pos * row_bytes(), run);
+    std::memcpy(out + run, v_[l].data() + pos * row_bytes(), run);
+    out += 2 * run;
+  }
+}
+
+bool KvCache::import_positions(int64_t n, const uint8_t* in, int64_t in_positions, int64_t in_first) {
+  WAFER_CHECK(n >= 0 && in_first >= 0 && in_first + n <= in_positions, "importing [{}, {}) of a {}-position run",
+              in_first, in_first + n, in_positions);
+  if (!reserve_more(n)) return false;
+  const size_t rb = row_bytes();
+  const size_t run = static_cast<size_t>(in_positions) * rb;
+  const size_t bytes = static_cast<size_t>(n) * rb;
+  const size_t skip = static_cast<size_t>(in_first) * rb;
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::memcpy(k_[l].data() + size_ * rb, in + skip, bytes);
+    std::memcpy(v_[l].data() + size_ * rb, in + run + skip, bytes);
+    in += 2 * run;
+  }
+  commit(n);
+  return true;
+}
+
 size_t KvCache::allocated_bytes() const {
   return 2 * k_.size() * static_cast<size_t>(allocated_positions_) * row_bytes();
 }

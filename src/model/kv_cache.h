@@ -42,6 +42,15 @@ class KvCache {
 
   size_t allocated_bytes() const;
 
+  // Bytes one position takes over all layers (keys and values).
+  size_t position_bytes() const { return 2 * k_.size() * row_bytes(); }
+  // Copies positions [pos, pos + n) out as one run: layer by layer, that layer's n key rows
+  // then its n value rows (n * position_bytes() bytes). Positions must be filled.
+  void export_positions(int64_t pos, int64_t n, uint8_t* out) const;
+  // Appends n positions (committed) taken from a run that export_positions wrote for
+  // `in_positions` positions: its positions [in_first, in_first + n). False past capacity.
+  bool import_positions(int64_t n, const uint8_t* in, int64_t in_positions, int64_t in_first);
+
  private:
   int64_t capacity_;
   int64_t kv_dim_;

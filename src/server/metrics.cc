@@ -90,6 +90,12 @@ std::string Metrics::render(const EngineStats& stats) const {
   out += fmt::format("wafer_engine_active_requests {}\n", stats.active_requests);
   header(out, "wafer_kv_cache_bytes", "gauge", "KV cache memory held by the engine.");
   out += fmt::format("wafer_kv_cache_bytes {}\n", stats.kv_bytes);
+  header(out, "wafer_prefix_cache_bytes", "gauge", "Shared prefix cache memory (part of wafer_kv_cache_bytes).");
+  out += fmt::format("wafer_prefix_cache_bytes {}\n", stats.prefix_cache_bytes);
+  header(out, "wafer_prefix_cache_blocks", "gauge", "Blocks held by the shared prefix cache.");
+  out += fmt::format("wafer_prefix_cache_blocks {}\n", stats.prefix_cache_blocks);
+  header(out, "wafer_prefix_cache_evictions_total", "counter", "Prefix cache blocks evicted to stay within --kv-cache-mb.");
+  out += fmt::format("wafer_prefix_cache_evictions_total {}\n", stats.prefix_cache_evictions);
   const double tps = stats.decode_step_ms_total > 0
                          ? static_cast<double>(stats.decode_steps) * 1000.0 / stats.decode_step_ms_total
                          : 0.0;

@@ -90,6 +90,7 @@ Status ResponseRun::start() {
   gen.max_tokens = max_tokens();
   gen.cache_slot = cache_slot_;
   gen.generate = request_.generate;
+  gen.cache_prompt = request_.cache_prompt;
 
   parser_.emplace(state_.chat_format, conversation.tools, state_.engine.model_info().architecture == "qwen3");
   auto self = shared_from_this();

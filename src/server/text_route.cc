@@ -107,6 +107,7 @@ void handle_chat_completions(ServerState& state, std::shared_ptr<Exchange> excha
   gen.sampling = std::move(*sampling);
   gen.max_tokens = capped_max_tokens(state, req.max_tokens);
   gen.stop = req.stop;
+  gen.cache_prompt = req.cache_prompt;
   api::ChatWriter writer(gen.request_id, state.model_id, unix_now(), req.include_usage, api::make_random_id_generator());
   api::ToolCallParser parser(state.chat_format, conversation.tools, state.engine.model_info().architecture == "qwen3");
   auto formatter = std::make_unique<ChatFormatter>(std::move(writer), std::move(parser), prompt->assistant_prefix);
@@ -129,6 +130,7 @@ void handle_completions(ServerState& state, std::shared_ptr<Exchange> exchange, 
   gen.sampling = std::move(*sampling);
   gen.max_tokens = capped_max_tokens(state, req.max_tokens);
   gen.stop = req.stop;
+  gen.cache_prompt = req.cache_prompt;
   api::CompletionWriter writer(gen.request_id, state.model_id, unix_now(), req.include_usage);
   auto formatter = std::make_unique<CompletionFormatter>(std::move(writer));
   run_text(state, std::move(exchange), std::move(formatter), req.stream, "/v1/completions", std::move(gen));
