@@ -111,6 +111,9 @@ Command add_bench_command(CLI::App& app) {
   // `wafer bench spec ...`: its own verb and flags.
   CLI::App* spec = app.add_subcommand("spec", "speculative decoding on an edit task: tokens/s with and without a prediction");
   Command run_spec = add_bench_spec_command(*spec);
+  CLI::App* agent = app.add_subcommand("agent", "a Codex-like session over HTTP and WebSocket: time to first token and "
+                                                "overheads per transport");
+  Command run_agent = add_bench_agent_command(*agent);
   app.require_subcommand(0, 1);
   app.add_option("-m,--model", f->model_path, "GGUF model file");
   app.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens (pp test)")->check(CLI::NonNegativeNumber);
@@ -120,8 +123,9 @@ Command add_bench_command(CLI::App& app) {
   app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
   app.add_option("-r,--repeats", f->repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
   app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  return [f, spec, run_spec] {
+  return [f, spec, run_spec, agent, run_agent] {
     if (spec->parsed()) return run_spec();
+    if (agent->parsed()) return run_agent();
     if (f->model_path.empty()) return user_error("bench: --model is required");
     return bench(*f);
   };

@@ -126,6 +126,8 @@ struct EngineStats {
   int64_t prefix_cache_bytes = 0;        // of which the shared prefix cache
   int64_t prefix_cache_blocks = 0;
   int64_t prefix_cache_evictions = 0;    // blocks evicted to stay within the budget
+  double busy_ms_total = 0;              // engine time spent on requests, start to finish
+  double prefill_ms_total = 0;           // of which computing (or restoring) prompts
   double decode_step_ms_total = 0;       // sum of decode steps (one forward each)
   int64_t decode_steps = 0;
   int64_t drafted_tokens = 0;            // speculative drafts verified

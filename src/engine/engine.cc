@@ -403,6 +403,8 @@ void EngineImpl::run_request(Pending& p) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.decoded_tokens += done.usage.completion_tokens;
     stats_.requests_finished += 1;
+    stats_.prefill_ms_total += done.timings.prefill_ms;
+    stats_.busy_ms_total += ms_between(start, Clock::now());
   }
   update_kv_bytes();
   p.sink(std::move(done));

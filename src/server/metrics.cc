@@ -96,6 +96,15 @@ std::string Metrics::render(const EngineStats& stats) const {
   out += fmt::format("wafer_prefix_cache_blocks {}\n", stats.prefix_cache_blocks);
   header(out, "wafer_prefix_cache_evictions_total", "counter", "Prefix cache blocks evicted to stay within --kv-cache-mb.");
   out += fmt::format("wafer_prefix_cache_evictions_total {}\n", stats.prefix_cache_evictions);
+  header(out, "wafer_engine_busy_seconds_total", "counter",
+         "Engine time spent on requests, from taking one off the queue to its last event.");
+  out += fmt::format("wafer_engine_busy_seconds_total {}\n", stats.busy_ms_total / 1000.0);
+  header(out, "wafer_engine_prefill_seconds_total", "counter", "Engine time spent computing or restoring prompts.");
+  out += fmt::format("wafer_engine_prefill_seconds_total {}\n", stats.prefill_ms_total / 1000.0);
+  header(out, "wafer_engine_decode_step_seconds_total", "counter", "Engine time in decode forward passes.");
+  out += fmt::format("wafer_engine_decode_step_seconds_total {}\n", stats.decode_step_ms_total / 1000.0);
+  header(out, "wafer_engine_decode_steps_total", "counter", "Decode forward passes (one or more tokens each).");
+  out += fmt::format("wafer_engine_decode_steps_total {}\n", stats.decode_steps);
   const double tps = stats.decode_step_ms_total > 0
                          ? static_cast<double>(stats.decode_steps) * 1000.0 / stats.decode_step_ms_total
                          : 0.0;
