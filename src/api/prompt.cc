@@ -388,7 +388,7 @@ std::string render_prompt_text(ChatFormat format, const Conversation& conversati
 }
 
 Result<Prompt> build_prompt(const Tokenizer& tokenizer, ChatFormat format,
-                            const Conversation& conversation) {
+                            const Conversation& conversation, EncodeMemo* memo) {
   Prompt prompt;
   Segments segments =
       render(format, conversation, default_system_prompt(tokenizer), &prompt.assistant_prefix);
@@ -396,7 +396,7 @@ Result<Prompt> build_prompt(const Tokenizer& tokenizer, ChatFormat format,
   std::string pending;  // adjacent plain segments are encoded together
   auto flush = [&] {
     if (pending.empty()) return;
-    std::vector<TokenId> ids = tokenizer.encode(pending, false, false);
+    std::vector<TokenId> ids = memo != nullptr ? memo->encode(tokenizer, pending) : tokenizer.encode(pending, false, false);
     prompt.tokens.insert(prompt.tokens.end(), ids.begin(), ids.end());
     pending.clear();
   };

@@ -17,6 +17,7 @@
 #include "api/tools.h"
 #include "base/result.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/encode_memo.h"
 
 namespace wafer::api {
 
@@ -58,8 +59,9 @@ struct Prompt {
 // Renders and tokenises. Error kUnsupported if the tokenizer lacks a marker of the format.
 // Tool markers (<tool_call>, </tool_call>, <tool_response>, ...) written by the template are
 // single tokens when the vocabulary has them, plain text otherwise.
+// memo, when given, remembers long runs of text between markers (earlier turns' messages).
 Result<Prompt> build_prompt(const Tokenizer& tokenizer, ChatFormat format,
-                            const Conversation& conversation);
+                            const Conversation& conversation, EncodeMemo* memo = nullptr);
 // The same rendering, text only (what build_prompt tokenises): tests and debugging.
 // default_system: the system text used when the conversation has none (Qwen2.5's template
 // has one; see default_system_prompt).

@@ -18,6 +18,7 @@
 
 #include "api/ids.h"
 #include "server/metrics.h"
+#include "tokenizer/encode_memo.h"
 #include "server/server.h"
 #include "server/store.h"
 #include "wafer/engine.h"
@@ -113,6 +114,7 @@ struct ServerState {
   const ServerConfig config;
   std::string model_id;
   ChatFormat chat_format = ChatFormat::kChatMl;
+  EncodeMemo encode_memo;  // earlier turns' messages, tokenised (histories are resent)
   Metrics metrics;
   std::unique_ptr<ResponseStore> store;       // null: store disabled
   net::any_io_executor store_executor;        // one thread, FIFO: a put before a get is seen
