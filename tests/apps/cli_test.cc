@@ -91,6 +91,32 @@ TEST(Cli, SynthesisedModelRunsAndDescribesItself) {
     EXPECT_GT(b.at(key).to_number<double>(), 0) << key;
 }
 
+// The agent benchmark against its own loopback server: every transport runs every turn;
+// A reuses nothing, B and C reuse the conversation so far.
+TEST(Cli, BenchAgentRunsEveryTransport) {
+  const std::string model = kShared + "/golden/tiny-qwen2-q8_0.gguf";
+  Proc p = run(kWafer + " bench agent -m " + model +
+               " -t 2 --turns 2 --system-tokens 400 --tool-tokens 50 --gen-tokens 4 --output json");
+  ASSERT_EQ(p.status, 0) << p.out;
+  const boost::json::object r = boost::json::parse(p.out).as_object();
+  for (const char* t : {"A", "B", "C"}) {
+    const boost::json::array& turns = r.at(t).at("turns").as_array();
+    ASSERT_EQ(turns.size(), 3u) << t;  // the warm-up and two turns
+    for (size_t i = 1; i < turns.size(); ++i) {
+      const boost::json::object& turn = turns[i].as_object();
+      EXPECT_GT(turn.at("input_tokens").as_int64(), 300) << t;
+      EXPECT_GT(turn.at("engine_ms").to_number<double>(), 0) << t;
+      EXPECT_LE(turn.at("engine_ms").to_number<double>(), turn.at("turn_ms").to_number<double>()) << t;
+      const int64_t cached = turn.at("cached_tokens").as_int64();
+      if (std::string(t) == "A") EXPECT_EQ(cached, 0);
+      else EXPECT_GT(cached, turns[i - 1].at("input_tokens").as_int64() - 16) << t;
+    }
+  }
+  EXPECT_TRUE(r.at("ratios").as_object().contains("ttft_c_over_a"));
+  Proc neither = run(kWafer + " bench agent --turns 2", true);
+  EXPECT_EQ(neither.status, 1);
+}
+
 TEST(Cli, UserErrorsExitOneWithAMessage) {
   Proc missing = run(kWafer + " run -m /nonexistent.gguf -p hi", true);
   EXPECT_EQ(missing.status, 1);

@@ -92,6 +92,39 @@ TEST_F(HttpTest, PromptCacheKeyKeepsInterleavedConversationsWarm) {
   (void)b1_cached;
 }
 
+// The shared prefix cache over HTTP: a new conversation (its own prompt_cache_key, so a
+// fresh slot) that starts with a system prompt another one sent reuses its whole blocks;
+// cache_prompt:false computes everything.
+TEST_F(HttpTest, ConversationsShareALongSystemPrompt) {
+  HttpClient client(port());
+  std::string system;
+  for (int i = 0; i < 60; ++i) system += fmt::format("Rule {}: keep every patch small and tested. ", i);
+  auto send = [&](std::string_view key, std::string_view user, bool cache_prompt) {
+    json::object body{{"model", "m"}, {"store", false}, {"max_output_tokens", 2}, {"prompt_cache_key", key},
+                      {"instructions", system}, {"input", user}};
+    if (!cache_prompt) body["cache_prompt"] = false;
+    HttpReply reply = client.post("/v1/responses", json::serialize(body));
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    const json::value r = reply.json();
+    const json::object& usage = r.at("usage").as_object();
+    return std::make_pair(usage.at("input_tokens").as_int64(),
+                          usage.at("input_tokens_details").at("cached_tokens").as_int64());
+  };
+  const auto [first_input, first_cached] = send("share-1", "What does rule 3 say?", true);
+  EXPECT_EQ(first_cached, 0);
+  ASSERT_GT(first_input, 256);
+  const auto [second_input, second_cached] = send("share-2", "And rule 41?", true);
+  // Whole 64-token blocks of the common system prompt, all but the last partial one.
+  EXPECT_GE(second_cached, (first_input - 80) / 64 * 64) << first_input;
+  EXPECT_LT(second_cached, second_input);
+  const auto [third_input, third_cached] = send("share-3", "And rule 41?", false);
+  EXPECT_EQ(third_input, second_input);
+  EXPECT_EQ(third_cached, 0);
+  const std::string metrics = client.get("/metrics").body;
+  EXPECT_NE(metrics.find("wafer_prefix_cache_blocks "), std::string::npos);
+  EXPECT_EQ(metrics.find("wafer_prefix_cache_blocks 0\n"), std::string::npos);
+}
+
 TEST_F(HttpTest, ResponsesSseEventOrder) {
   HttpClient client(port());
   HttpReply reply = client.post("/v1/responses", R"({"model":"m","input":"Count","max_output_tokens":6,"stream":true})",
