@@ -35,6 +35,11 @@ struct EngineConfig {
   // context. Output is identical either way (greedy and seeded sampling).
   int speculative_k = 8;
   bool prompt_lookup = true;
+  // Continuous batching: up to this many requests decode together, one batched forward per
+  // step; others wait in the queue. Prompts are computed this many tokens at a time, one
+  // chunk between decode steps, so a long prompt never stalls running streams for longer.
+  int max_batch = 8;
+  int prefill_chunk_tokens = 256;
 };
 
 struct GenerationRequest {

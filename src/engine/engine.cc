@@ -1,6 +1,8 @@
-// The engine thread: takes requests off a queue one at a time, reuses the longest matching
-// KV prefix of the named (or previous anonymous) sequence, prefills the rest, then samples
-// and decodes token by token, reporting each step to the request's sink.
+// The engine thread: a continuous-batching scheduler. Requests join between steps (up to
+// max_batch at once); each reuses the longest cached start of its prompt (its slot's own KV,
+// extended from the shared prefix cache) and computes the rest a chunk per step; streams
+// past their prompt decode together, one batched forward per step (with speculative drafts),
+// each token reported to its request's sink as it is drawn.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +40,39 @@ struct Slot {
   KvCache cache;
   std::vector<TokenId> tokens;
   uint64_t last_used = 0;
+  bool in_use = false;          // a running request holds it
+  bool release_pending = false; // released while in use: dropped when that request ends
+};
+
+// A request the scheduler is running: its slot, where its prompt stands, and (once the
+// prompt is computed) everything that draws and reports its tokens.
+struct Sequence {
+  Pending p;
+  Slot* slot = nullptr;
+  std::unique_ptr<Slot> own;  // a private slot, when the one it names is busy
+  std::string slot_name;      // the named slot it holds ("" otherwise)
+  bool anonymous = false;     // holds the anonymous slot
+  Clock::time_point start;
+  size_t reuse = 0;
+  DoneEvent done;
+  bool decoding = false;      // the prompt is computed and `next` is drawn
+  bool ending = false;        // the last token is drawn: finish() comes next
+  bool finished = false;
+  // Generation state.
+  std::optional<Sampler> sampler;
+  std::optional<StreamingDetokenizer> detok;
+  std::optional<StopMatcher> stops;
+  std::optional<OutputConstraint> constraint;
+  std::optional<NgramProposer> proposer;
+  int64_t limit = 0;
+  int64_t produced = 0;
+  TokenId next = 0;
+  Clock::time_point first_token;
+  // This step's batch entry: `next` and the draft behind it, and where the cache stood.
+  std::vector<TokenId> batch;
+  size_t drafted = 0;
+  bool from_prediction = false;
+  int64_t base = 0;
 };
 
 class EngineImpl final : public Engine {
@@ -117,8 +152,15 @@ class EngineImpl final : public Engine {
 
  private:
   void loop();
-  void run_request(Pending& p);
-  Slot& slot_for(const GenerationRequest& request);
+  void start(Sequence& s);
+  void prefill_step(Sequence& s, bool whole);
+  void begin_generation(Sequence& s, std::span<const float> logits);
+  void take(Sequence& s, std::span<float> logits);
+  void decode_step(std::vector<Sequence*>& streams);
+  void finish(Sequence& s);
+  void fail(Sequence& s, Error error);
+  void acquire_slot(Sequence& s);
+  void release_slot_of(Sequence& s);
   size_t reuse_prefix(const GenerationRequest& request, Slot& slot);
   void drop_released_slots();
   void update_kv_bytes();
@@ -156,27 +198,40 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Slot> anonymous_;
   std::unique_ptr<PrefixCache> prefix_cache_;  // null when off
   uint64_t use_clock_ = 0;
+  std::vector<std::unique_ptr<Sequence>> running_;  // in arrival order
+  std::vector<float> row_;  // one logits row, drawn from
 };
 
 void EngineImpl::loop() {
   for (;;) {
-    Pending p;
+    std::vector<Pending> admitted;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !released_.empty(); });
-      if (queue_.empty() && released_.empty() && stopping_) return;
-      if (queue_.empty()) {
-        lock.unlock();
-        drop_released_slots();
-        continue;
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !released_.empty() || !running_.empty(); });
+      if (stopping_ && queue_.empty() && running_.empty()) return;
+      while (!queue_.empty() && running_.size() + admitted.size() < static_cast<size_t>(std::max(1, config_.max_batch))) {
+        admitted.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
-      p = std::move(queue_.front());
-      queue_.pop_front();
     }
     drop_released_slots();
-    run_request(p);
-    std::lock_guard<std::mutex> lock(mu_);
-    --active_;
+    for (Pending& p : admitted) {
+      auto s = std::make_unique<Sequence>();
+      s->p = std::move(p);
+      start(*s);
+      if (!s->finished) running_.push_back(std::move(s));
+    }
+    // One prompt chunk (the oldest unfinished prompt), then one decode step for every stream
+    // past its prompt. With nobody decoding, the prompt runs whole.
+    std::vector<Sequence*> streams;
+    Sequence* prompt = nullptr;
+    for (auto& s : running_) {
+      if (s->decoding) streams.push_back(s.get());
+      else if (prompt == nullptr) prompt = s.get();
+    }
+    if (prompt != nullptr) prefill_step(*prompt, streams.empty());
+    if (!streams.empty()) decode_step(streams);
+    std::erase_if(running_, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
   }
 }
 
@@ -186,13 +241,20 @@ void EngineImpl::drop_released_slots() {
     std::lock_guard<std::mutex> lock(mu_);
     names.swap(released_);
   }
-  for (const std::string& n : names) slots_.erase(n);
+  for (const std::string& n : names) {
+    auto it = slots_.find(n);
+    if (it == slots_.end()) continue;
+    if (it->second.in_use) it->second.release_pending = true;
+    else slots_.erase(it);
+  }
   if (!names.empty()) update_kv_bytes();
 }
 
 void EngineImpl::update_kv_bytes() {
   int64_t bytes = anonymous_ ? static_cast<int64_t>(anonymous_->cache.allocated_bytes()) : 0;
   for (const auto& [name, slot] : slots_) bytes += static_cast<int64_t>(slot.cache.allocated_bytes());
+  for (const auto& s : running_)
+    if (s->own) bytes += static_cast<int64_t>(s->own->cache.allocated_bytes());
   const int64_t shared = prefix_cache_ ? static_cast<int64_t>(prefix_cache_->bytes()) : 0;
   std::lock_guard<std::mutex> lock(mu_);
   stats_.kv_bytes = bytes + shared;
@@ -201,26 +263,51 @@ void EngineImpl::update_kv_bytes() {
   stats_.prefix_cache_evictions = prefix_cache_ ? static_cast<int64_t>(prefix_cache_->evicted_blocks()) : 0;
 }
 
-Slot& EngineImpl::slot_for(const GenerationRequest& request) {
+// A request gets the slot it names, or the anonymous one; when a running request holds
+// that, a private slot (its prompt can still come from the prefix cache).
+void EngineImpl::acquire_slot(Sequence& s) {
+  const GenerationRequest& r = s.p.request;
   ++use_clock_;
-  if (request.cache_slot.empty()) {
-    if (!anonymous_ || !config_.prefix_reuse)
-      anonymous_ = std::make_unique<Slot>(Slot{model_->new_cache(ctx_), {}, 0});
-    anonymous_->last_used = use_clock_;
-    return *anonymous_;
-  }
-  auto it = slots_.find(request.cache_slot);
-  if (it == slots_.end()) {
-    if (static_cast<int>(slots_.size()) >= config_.max_slots) {
-      auto lru = std::min_element(slots_.begin(), slots_.end(), [](const auto& a, const auto& b) {
-        return a.second.last_used < b.second.last_used;
-      });
-      slots_.erase(lru);
+  auto fresh = [&] { return Slot{model_->new_cache(ctx_), {}, 0}; };
+  if (r.cache_slot.empty()) {
+    if (!anonymous_ || !anonymous_->in_use) {
+      if (!anonymous_ || !config_.prefix_reuse) anonymous_ = std::make_unique<Slot>(fresh());
+      s.slot = anonymous_.get();
+      s.anonymous = true;
     }
-    it = slots_.emplace(request.cache_slot, Slot{model_->new_cache(ctx_), {}, 0}).first;
+  } else {
+    auto it = slots_.find(r.cache_slot);
+    if (it == slots_.end()) {
+      if (static_cast<int>(slots_.size()) >= config_.max_slots) {
+        auto lru = slots_.end();
+        for (auto i = slots_.begin(); i != slots_.end(); ++i)
+          if (!i->second.in_use && (lru == slots_.end() || i->second.last_used < lru->second.last_used)) lru = i;
+        if (lru != slots_.end()) slots_.erase(lru);
+      }
+      it = slots_.emplace(r.cache_slot, fresh()).first;
+    }
+    if (!it->second.in_use) {
+      s.slot = &it->second;
+      s.slot_name = r.cache_slot;
+    }
   }
-  it->second.last_used = use_clock_;
-  return it->second;
+  if (s.slot == nullptr) {
+    s.own = std::make_unique<Slot>(fresh());
+    s.slot = s.own.get();
+  }
+  s.slot->in_use = true;
+  s.slot->last_used = use_clock_;
+}
+
+void EngineImpl::release_slot_of(Sequence& s) {
+  if (s.slot == nullptr) return;
+  s.slot->in_use = false;
+  if (!s.slot_name.empty()) {
+    auto it = slots_.find(s.slot_name);
+    if (it != slots_.end() && it->second.release_pending) slots_.erase(it);
+  }
+  s.slot = nullptr;
+  s.own.reset();
 }
 
 // Keeps the longest cached start of the prompt in the slot's cache: the slot's own tokens,
@@ -252,162 +339,231 @@ size_t EngineImpl::reuse_prefix(const GenerationRequest& r, Slot& slot) {
   return covered;
 }
 
-void EngineImpl::run_request(Pending& p) {
-  const GenerationRequest& r = p.request;
-  const Clock::time_point start = Clock::now();
-  DoneEvent done;
-  done.timings.queue_ms = ms_between(p.submitted, start);
-  Slot& slot = slot_for(r);
-
-  const size_t reuse = reuse_prefix(r, slot);
-  done.usage.prompt_tokens = static_cast<int64_t>(r.prompt.size());
-  done.usage.cached_tokens = static_cast<int64_t>(reuse);
-
-  std::vector<float> row;
-  if (reuse < r.prompt.size()) {
-    auto logits = model_->forward(slot.cache, std::span(r.prompt).subspan(reuse), false, pool_);
-    if (!logits) {
-      slot.cache.truncate(0);
-      slot.tokens.clear();
-      p.sink(ErrorEvent{logits.take_error()});
-      return;
-    }
-    row.assign(logits->begin(), logits->end());
-    slot.tokens.assign(r.prompt.begin(), r.prompt.end());
-  }
-  const Clock::time_point prefilled = Clock::now();
-  done.timings.prefill_ms = ms_between(start, prefilled);
+void EngineImpl::start(Sequence& s) {
+  const GenerationRequest& r = s.p.request;
+  s.start = Clock::now();
+  s.done.timings.queue_ms = ms_between(s.p.submitted, s.start);
+  acquire_slot(s);
+  s.reuse = reuse_prefix(r, *s.slot);
+  s.done.usage.prompt_tokens = static_cast<int64_t>(r.prompt.size());
+  s.done.usage.cached_tokens = static_cast<int64_t>(s.reuse);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.prefill_tokens += static_cast<int64_t>(r.prompt.size() - reuse);
-    stats_.cached_tokens += static_cast<int64_t>(reuse);
+    stats_.cached_tokens += static_cast<int64_t>(s.reuse);
   }
+  if (s.reuse == r.prompt.size()) prefill_step(s, true);  // a warm-up with nothing new: done
+}
 
-  done.finish_reason = "stop";
-  if (r.generate) {
-    const Tokenizer& tok = model_->tokenizer();
-    Sampler sampler(r.sampling, static_cast<size_t>(model_->config().n_vocab));
-    for (TokenId id : r.prompt) sampler.accept(id);
-    StreamingDetokenizer detok(tok);
-    StopMatcher stops(r.stop);
-    std::optional<OutputConstraint> constraint;
-    if (r.grammar) {
-      if (!vocab_index_) vocab_index_ = make_vocab_index(tok);
-      constraint.emplace(r.grammar, r.grammar_trigger, vocab_index_, mask_cache_for(*r.grammar));
+// Computes the next chunk of the prompt (all of it when `whole`); at its end, draws the
+// first token (or finishes a warm-up).
+void EngineImpl::prefill_step(Sequence& s, bool whole) {
+  const GenerationRequest& r = s.p.request;
+  Slot& slot = *s.slot;
+  if (s.p.handle.cancelled()) {
+    s.done.finish_reason = "cancelled";
+    return finish(s);
+  }
+  const size_t at = slot.tokens.size();
+  std::span<const float> logits;
+  if (at < r.prompt.size()) {
+    const size_t chunk = static_cast<size_t>(std::max(1, config_.prefill_chunk_tokens));
+    size_t end = at;
+    // Chunk boundaries depend only on the request, never on what else runs, so its output is
+    // the same alone or batched.
+    do {
+      const size_t n = std::min(chunk, r.prompt.size() - end);
+      auto out = model_->forward(slot.cache, std::span(r.prompt).subspan(end, n), false, pool_);
+      if (!out) return fail(s, out.take_error());
+      end += n;
+      slot.tokens.assign(r.prompt.begin(), r.prompt.begin() + static_cast<std::ptrdiff_t>(end));
+      logits = *out;
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.prefill_tokens += static_cast<int64_t>(n);
+    } while (whole && end < r.prompt.size());
+    if (end < r.prompt.size()) return;
+  }
+  s.done.timings.prefill_ms = ms_between(s.start, Clock::now());
+  s.done.finish_reason = "stop";
+  if (!r.generate) return finish(s);
+  begin_generation(s, logits);
+}
+
+void EngineImpl::begin_generation(Sequence& s, std::span<const float> logits) {
+  const GenerationRequest& r = s.p.request;
+  const Tokenizer& tok = model_->tokenizer();
+  s.sampler.emplace(r.sampling, static_cast<size_t>(model_->config().n_vocab));
+  for (TokenId id : r.prompt) s.sampler->accept(id);
+  s.detok.emplace(tok);
+  s.stops.emplace(r.stop);
+  if (r.grammar) {
+    if (!vocab_index_) vocab_index_ = make_vocab_index(tok);
+    s.constraint.emplace(r.grammar, r.grammar_trigger, vocab_index_, mask_cache_for(*r.grammar));
+  }
+  const int64_t room = ctx_ - static_cast<int64_t>(r.prompt.size());
+  s.limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);
+  s.done.finish_reason = "length";
+  if (config_.speculative_k > 0 && (config_.prompt_lookup || !r.prediction.empty())) {
+    NgramProposer::Options options;
+    options.lookup_context = config_.prompt_lookup;
+    s.proposer.emplace(r.prediction, options);
+  }
+  if (s.limit <= 0) return finish(s);
+  row_.assign(logits.begin(), logits.end());
+  take(s, row_);
+  if (s.ending) return finish(s);
+  s.decoding = true;
+}
+
+// Draws one token from a logits row and emits it; marks the request `ending` when the token
+// ends it.
+// Every token goes through here once, speculated or not, so the sampler, the constraint and
+// the stop strings see exactly the same sequence.
+void EngineImpl::take(Sequence& s, std::span<float> logits) {
+  const GenerationRequest& r = s.p.request;
+  const Tokenizer& tok = model_->tokenizer();
+  const TokenId t = s.constraint ? s.constraint->sample(*s.sampler, logits, s.limit - s.produced)
+                                 : s.sampler->sample(logits);
+  s.sampler->accept(t);
+  const bool complete = s.constraint && s.constraint->accept(t);
+  s.done.output_ids.push_back(t);
+  s.next = t;
+  if (s.produced++ == 0) {
+    s.first_token = Clock::now();
+    s.done.timings.ttft_ms = ms_between(s.p.submitted, s.first_token);
+  }
+  if (!r.ignore_eos && tok.is_end_of_generation(t)) {
+    s.done.finish_reason = "stop";
+    s.ending = true;
+    return;
+  }
+  std::string text = s.stops->push(s.detok->push(t));
+  s.p.sink(TokenEvent{t, std::move(text)});
+  if (s.stops->stopped() || complete) {
+    s.done.finish_reason = "stop";
+    s.ending = true;
+  } else if (s.produced == s.limit) {
+    s.ending = true;
+  }
+}
+
+// One forward for every decoding stream: each scores its drawn `next` and, behind it, a
+// draft of what may follow; each draft token is kept only if the draw at its position picks it.
+void EngineImpl::decode_step(std::vector<Sequence*>& streams) {
+  std::vector<Model::BatchSequence> batch;
+  std::vector<Sequence*> in_batch;
+  size_t total = 0;
+  constexpr size_t kMaxStepTokens = 512;
+  for (Sequence* s : streams) {
+    if (s->p.handle.cancelled()) {
+      s->done.finish_reason = "cancelled";
+      finish(*s);
+      continue;
     }
-    const int64_t room = ctx_ - static_cast<int64_t>(r.prompt.size());
-    const int64_t limit = r.max_tokens < 0 ? room : std::min(r.max_tokens, room);
-    done.finish_reason = "length";
-    Clock::time_point first_token;
-    std::optional<NgramProposer> proposer;
-    if (config_.speculative_k > 0 && (config_.prompt_lookup || !r.prediction.empty())) {
-      NgramProposer::Options options;
-      options.lookup_context = config_.prompt_lookup;
-      proposer.emplace(r.prediction, options);
+    Slot& slot = *s->slot;
+    if (slot.cache.size() + 1 > slot.cache.capacity()) {
+      finish(*s);  // context full: ends as "length"
+      continue;
     }
-    int64_t produced = 0;
-    bool finished = limit <= 0;
-    // Draws one token from a logits row and emits it; sets `finished` (and the reason) when
-    // it ends the output. Every token goes through here once, speculated or not, so the
-    // sampler, the constraint and the stop strings see exactly the same sequence.
-    auto take = [&](std::span<float> logits) {
-      const TokenId t = constraint ? constraint->sample(sampler, logits, limit - produced) : sampler.sample(logits);
-      sampler.accept(t);
-      const bool complete = constraint && constraint->accept(t);
-      done.output_ids.push_back(t);
-      if (produced++ == 0) {
-        first_token = Clock::now();
-        done.timings.ttft_ms = ms_between(p.submitted, first_token);
-      }
-      if (!r.ignore_eos && tok.is_end_of_generation(t)) {
-        done.finish_reason = "stop";
-        finished = true;
-        return t;
-      }
-      std::string text = stops.push(detok.push(t));
-      p.sink(TokenEvent{t, std::move(text)});
-      if (stops.stopped() || complete) {
-        done.finish_reason = "stop";
-        finished = true;
-      } else if (produced == limit) {
-        finished = true;
-      }
-      return t;
-    };
-    TokenId next = finished ? 0 : take(row);
-    const size_t n_vocab = static_cast<size_t>(model_->config().n_vocab);
-    while (!finished) {
-      if (p.handle.cancelled()) {
-        done.finish_reason = "cancelled";
-        break;
-      }
-      // `next` is drawn but not yet in the cache: score it, and behind it a draft of what may
-      // follow; each draft token is kept only if the draw at its position picks it.
-      slot.tokens.push_back(next);
-      std::vector<TokenId> draft;
-      bool from_prediction = false;
-      if (proposer) {
-        const size_t room_left = static_cast<size_t>(limit - produced - 1);
-        draft = proposer->propose(slot.tokens, r.prompt.size(), std::min<size_t>(config_.speculative_k, room_left),
-                                  &from_prediction);
-        if (constraint) draft.resize(constraint->draft_prefix(draft));
-      }
-      std::vector<TokenId> batch{next};
-      batch.insert(batch.end(), draft.begin(), draft.end());
-      const int64_t base = slot.cache.size();
-      const Clock::time_point t0 = Clock::now();
-      auto logits = model_->forward(slot.cache, batch, !draft.empty(), pool_);
-      if (!logits) {
-        slot.tokens.pop_back();
-        break;  // context full: ends as "length"
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        stats_.decode_step_ms_total += ms_between(t0, Clock::now());
-        stats_.decode_steps += 1;
-        stats_.drafted_tokens += static_cast<int64_t>(draft.size());
-      }
-      size_t accepted = 0;
-      for (size_t j = 0; j <= draft.size() && !finished; ++j) {
-        row.assign(logits->begin() + static_cast<std::ptrdiff_t>(j * n_vocab),
-                   logits->begin() + static_cast<std::ptrdiff_t>((j + 1) * n_vocab));
-        next = take(row);
-        if (finished || j == draft.size() || next != draft[j]) break;
-        ++accepted;
-        slot.tokens.push_back(next);
-      }
-      // The cache keeps what was accepted: `next`'s predecessor and the matching drafts.
-      slot.cache.truncate(base + 1 + static_cast<int64_t>(accepted));
-      if (from_prediction) {
-        done.usage.accepted_prediction_tokens += static_cast<int64_t>(accepted);
-        done.usage.rejected_prediction_tokens += static_cast<int64_t>(draft.size() - accepted);
-      }
+    slot.tokens.push_back(s->next);
+    s->batch.assign(1, s->next);
+    s->from_prediction = false;
+    if (s->proposer) {
+      const size_t room_left = static_cast<size_t>(s->limit - s->produced - 1);
+      const size_t room_ctx = static_cast<size_t>(slot.cache.capacity() - slot.cache.size() - 1);
+      std::vector<TokenId> draft = s->proposer->propose(
+          slot.tokens, s->p.request.prompt.size(),
+          std::min<size_t>({static_cast<size_t>(config_.speculative_k), room_left, room_ctx}), &s->from_prediction);
+      if (s->constraint) draft.resize(s->constraint->draft_prefix(draft));
+      if (total + 1 + draft.size() > kMaxStepTokens) draft.clear();
+      s->batch.insert(s->batch.end(), draft.begin(), draft.end());
+    }
+    s->drafted = s->batch.size() - 1;
+    s->base = slot.cache.size();
+    total += s->batch.size();
+    batch.push_back({&slot.cache, s->batch, s->drafted > 0});
+    in_batch.push_back(s);
+  }
+  if (batch.empty()) return;
+  const Clock::time_point t0 = Clock::now();
+  auto logits = model_->forward_batch(batch, pool_);
+  WAFER_CHECK(logits.ok(), "a batched decode step failed: {}", logits.ok() ? "" : logits.error().message);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.decode_step_ms_total += ms_between(t0, Clock::now());
+    stats_.decode_steps += 1;
+    for (Sequence* s : in_batch) stats_.drafted_tokens += static_cast<int64_t>(s->drafted);
+  }
+  const size_t n_vocab = static_cast<size_t>(model_->config().n_vocab);
+  size_t row = 0;
+  for (Sequence* s : in_batch) {
+    const size_t rows = s->drafted > 0 ? s->drafted + 1 : 1;
+    const float* first = logits->data() + row * n_vocab;
+    row += rows;
+    size_t accepted = 0;
+    for (size_t j = 0; j < rows; ++j) {
+      row_.assign(first + j * n_vocab, first + (j + 1) * n_vocab);
+      take(*s, row_);
+      if (s->ending || j == s->drafted || s->next != s->batch[j + 1]) break;
+      ++accepted;
+      s->slot->tokens.push_back(s->next);
+    }
+    // The cache keeps what was accepted: `next`'s predecessor and the matching drafts.
+    s->slot->cache.truncate(s->base + 1 + static_cast<int64_t>(accepted));
+    if (s->from_prediction) {
+      s->done.usage.accepted_prediction_tokens += static_cast<int64_t>(accepted);
+      s->done.usage.rejected_prediction_tokens += static_cast<int64_t>(s->drafted - accepted);
+    }
+    {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.accepted_draft_tokens += static_cast<int64_t>(accepted);
     }
-    if (!stops.stopped() && done.finish_reason != "cancelled") {
-      std::string rest = stops.push(detok.flush());
-      rest += stops.flush();
-      if (!rest.empty()) p.sink(TokenEvent{-1, std::move(rest)});
-    }
-    if (!done.output_ids.empty()) done.timings.decode_ms = ms_between(first_token, Clock::now());
+    if (s->ending) finish(*s);
   }
-  done.usage.completion_tokens = static_cast<int64_t>(done.output_ids.size());
+}
+
+void EngineImpl::fail(Sequence& s, Error error) {
+  s.finished = true;
+  if (s.slot != nullptr) {
+    s.slot->cache.truncate(0);
+    s.slot->tokens.clear();
+  }
+  release_slot_of(s);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --active_;  // before the last event: whoever sees it may submit again at once
+  }
+  s.p.sink(ErrorEvent{std::move(error)});
+}
+
+void EngineImpl::finish(Sequence& s) {
+  if (s.finished) return;
+  s.finished = true;
+  const GenerationRequest& r = s.p.request;
+  Slot& slot = *s.slot;
+  if (s.stops && !s.stops->stopped() && s.done.finish_reason != "cancelled") {
+    std::string rest = s.stops->push(s.detok->flush());
+    rest += s.stops->flush();
+    if (!rest.empty()) s.p.sink(TokenEvent{-1, std::move(rest)});
+  }
+  if (!s.done.output_ids.empty()) s.done.timings.decode_ms = ms_between(s.first_token, Clock::now());
+  s.done.usage.completion_tokens = static_cast<int64_t>(s.done.output_ids.size());
   // What this request computed stays for later ones that start the same way.
   WAFER_CHECK(static_cast<int64_t>(slot.tokens.size()) == slot.cache.size(), "a slot's tokens and KV disagree");
   if (prefix_cache_ && r.cache_prompt)
     prefix_cache_->insert(slot.tokens, [&](size_t pos, uint8_t* out) {
       slot.cache.export_positions(static_cast<int64_t>(pos), static_cast<int64_t>(prefix_cache_->block_tokens()), out);
     });
+  release_slot_of(s);
+  update_kv_bytes();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.decoded_tokens += done.usage.completion_tokens;
+    stats_.decoded_tokens += s.done.usage.completion_tokens;
     stats_.requests_finished += 1;
-    stats_.prefill_ms_total += done.timings.prefill_ms;
-    stats_.busy_ms_total += ms_between(start, Clock::now());
+    stats_.prefill_ms_total += s.done.timings.prefill_ms;
+    stats_.busy_ms_total += ms_between(s.start, Clock::now());
+    --active_;  // before the last event: whoever sees it may submit again at once
   }
-  update_kv_bytes();
-  p.sink(std::move(done));
+  s.p.sink(std::move(s.done));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ constexpr size_t kAmxMinTokens = 32;
 
 // matmul (ops.h) on a given level's kernels: what the public matmul runs on the active one.
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x,
-                 size_t num_tokens, float* y, ThreadPool& pool);
+                 size_t num_tokens, float* y, ThreadPool& pool, MatmulKernel kernel = MatmulKernel::kAuto);
 
 // get_row on a given level's kernels.
 void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out);

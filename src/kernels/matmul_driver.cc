@@ -228,7 +228,7 @@ void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, siz
 }  // namespace
 
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x, size_t num_tokens,
-                 float* y, ThreadPool& pool) {
+                 float* y, ThreadPool& pool, MatmulKernel kernel) {
   if (w.rows == 0 || num_tokens == 0) return;
   WAFER_CHECK(weight_slot(w.type) >= 0, "matmul over unsupported weight type {}", dtype_name(w.type));
   if (table.isa == Isa::kReference) return wafer::reference::matmul(w, x, num_tokens, y, pool);
@@ -237,7 +237,7 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
     std::fill(y, y + num_tokens * w.rows, 0.0f);
     return;
   }
-  if (table.gemm != nullptr && num_tokens >= kAmxMinTokens) {
+  if (table.gemm != nullptr && num_tokens >= kAmxMinTokens && kernel == MatmulKernel::kAuto) {
     const bool exact = (w.type == DType::kF32 || w.type == DType::kF16) && table.gemm->panel_product_f32 != nullptr;
     if (exact) return f32_panel_matmul(table, m, x, num_tokens, y, pool);
     return amx_matmul(table, m, x, num_tokens, y, pool);

@@ -5,8 +5,9 @@
 
 namespace wafer {
 
-void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool) {
-  kernels::matmul_with(kernels::active_kernel_table(), w, x, num_tokens, y, pool);
+void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool,
+            MatmulKernel kernel) {
+  kernels::matmul_with(kernels::active_kernel_table(), w, x, num_tokens, y, pool, kernel);
 }
 
 void get_row(const WeightView& w, size_t row, float* out) {

@@ -21,9 +21,16 @@ struct WeightView {
   size_t row_stride_bytes() const { return row_bytes(type, cols); }
 };
 
+// Which kernels a matmul may take. kAuto picks by token count (matrix-vector products for a
+// few tokens, panel products for many); kPerToken always takes the matrix-vector kernels,
+// whose result for a token does not depend on the other tokens of the call (batched decode
+// steps use it so a stream's output is the same alone or batched).
+enum class MatmulKernel { kAuto, kPerToken };
+
 // y[t, r] = sum_c w[r, c] * x[t, c] for t < num_tokens, r < w.rows.
 // x: [num_tokens, w.cols] row-major, y: [num_tokens, w.rows] row-major.
-void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool);
+void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool,
+            MatmulKernel kernel = MatmulKernel::kAuto);
 
 // Copies row `row` of w, decoded to float, into out[w.cols] (embedding lookup).
 void get_row(const WeightView& w, size_t row, float* out);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/check.h"
 #include "model/attention.h"
 
 namespace wafer {
@@ -63,10 +64,43 @@ Result<std::span<const float>> Model::forward(KvCache& cache, std::span<const To
 
 void Model::forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool all_logits,
                           float* logits_out, ThreadPool& pool) {
+  const PassSegment seg{&cache, tokens, all_logits};
+  run_pass(std::span(&seg, 1), MatmulKernel::kAuto, logits_out, pool);
+}
+
+Result<std::span<const float>> Model::forward_batch(std::span<const BatchSequence> batch, ThreadPool& pool) {
+  const int64_t n_vocab = config_.n_vocab;
+  size_t rows = 0;
+  for (const BatchSequence& b : batch) {
+    if (b.tokens.empty()) return make_error(ErrorCode::kInvalidArgument, "forward over no tokens");
+    for (TokenId id : b.tokens)
+      if (id < 0 || id >= n_vocab)
+        return make_error(ErrorCode::kInvalidArgument, "token id {} is outside the vocabulary [0, {})", id, n_vocab);
+    if (b.cache->size() + static_cast<int64_t>(b.tokens.size()) > b.cache->capacity())
+      return make_error(ErrorCode::kOutOfRange, "context is full: {} cached + {} new tokens exceed the context size {}",
+                        b.cache->size(), b.tokens.size(), b.cache->capacity());
+    rows += b.all_logits ? b.tokens.size() : 1;
+  }
+  for (const BatchSequence& b : batch) WAFER_CHECK(b.cache->reserve_more(static_cast<int64_t>(b.tokens.size())), "reserve");
+  s_.out_logits.resize(rows * n_vocab);
+  std::vector<PassSegment> segs;
+  size_t total = 0;
+  for (const BatchSequence& b : batch) {
+    segs.push_back({b.cache, b.tokens, b.all_logits});
+    total += b.tokens.size();
+  }
+  WAFER_CHECK(total <= kMaxChunkTokens, "a batched pass of {} tokens", total);
+  run_pass(segs, MatmulKernel::kPerToken, s_.out_logits.data(), pool);
+  stats_.prefill_tokens += static_cast<int64_t>(total);
+  stats_.forward_calls += 1;
+  return std::span<const float>(s_.out_logits);
+}
+
+void Model::run_pass(std::span<const PassSegment> segs, MatmulKernel kernel, float* logits_out, ThreadPool& pool) {
   const ModelConfig& c = config_;
-  const size_t n = tokens.size();
+  size_t n = 0;
+  for (const PassSegment& g : segs) n += g.tokens.size();
   const size_t embd = c.n_embd, q_dim = c.q_dim(), kv_dim = c.kv_dim(), ff = c.n_ff;
-  const int64_t start_pos = cache.size();
   s_.x.resize(n * embd);
   s_.xn.resize(n * embd);
   s_.q.resize(n * q_dim);
@@ -78,18 +112,25 @@ void Model::forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool 
   const size_t pairs = rope_->num_pairs();
   s_.cos.resize(n * pairs);
   s_.sin.resize(n * pairs);
-  for (size_t t = 0; t < n; ++t) {
-    get_row(weights_.token_embd, tokens[t], &s_.x[t * embd]);
-    rope_->angles(start_pos + static_cast<int64_t>(t), &s_.cos[t * pairs], &s_.sin[t * pairs]);
-  }
+  // Row r belongs to segment seg_of[r] at position pos_of[r] of that segment's sequence.
+  std::vector<size_t> seg_of(n);
+  std::vector<int64_t> pos_of(n);
+  for (size_t g = 0, r = 0; g < segs.size(); ++g)
+    for (size_t i = 0; i < segs[g].tokens.size(); ++i, ++r) {
+      seg_of[r] = g;
+      pos_of[r] = segs[g].cache->size() + static_cast<int64_t>(i);
+      get_row(weights_.token_embd, segs[g].tokens[i], &s_.x[r * embd]);
+      rope_->angles(pos_of[r], &s_.cos[r * pairs], &s_.sin[r * pairs]);
+    }
+  auto mm = [&](const WeightView& w, const float* x, size_t rows, float* y) { matmul(w, x, rows, y, pool, kernel); };
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = weights_.layers[l];
     // attention block: x += Wo * attn(rope(Wq xn), rope(Wk xn), Wv xn)
     for (size_t t = 0; t < n; ++t) rms_norm(&s_.x[t * embd], w.attn_norm, c.rms_eps, embd, &s_.xn[t * embd]);
-    matmul(w.wq, s_.xn.data(), n, s_.q.data(), pool);
-    matmul(w.wk, s_.xn.data(), n, s_.k.data(), pool);
-    matmul(w.wv, s_.xn.data(), n, s_.v.data(), pool);
+    mm(w.wq, s_.xn.data(), n, s_.q.data());
+    mm(w.wk, s_.xn.data(), n, s_.k.data());
+    mm(w.wv, s_.xn.data(), n, s_.v.data());
     add_bias(s_.q.data(), w.bq, n, q_dim);
     add_bias(s_.k.data(), w.bk, n, kv_dim);
     add_bias(s_.v.data(), w.bv, n, kv_dim);
@@ -104,40 +145,45 @@ void Model::forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool 
       }
       rope_->apply(qt, c.n_head, &s_.cos[t * pairs], &s_.sin[t * pairs]);
       rope_->apply(kt, c.n_head_kv, &s_.cos[t * pairs], &s_.sin[t * pairs]);
-      cache.write(l, start_pos + static_cast<int64_t>(t), kt, &s_.v[t * kv_dim]);
+      segs[seg_of[t]].cache->write(l, pos_of[t], kt, &s_.v[t * kv_dim]);
     }
-    AttentionArgs args;
-    args.q = s_.q.data();
-    args.out = s_.attn.data();
-    args.cache = &cache;
-    args.layer = l;
-    args.start_pos = start_pos;
-    args.num_tokens = n;
-    args.n_head = c.n_head;
-    args.n_head_kv = c.n_head_kv;
-    args.head_dim = c.head_dim;
-    args.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-    attention(args, pool);
-    matmul(w.wo, s_.attn.data(), n, s_.xn.data(), pool);
+    for (size_t g = 0, r = 0; g < segs.size(); r += segs[g].tokens.size(), ++g) {
+      AttentionArgs args;
+      args.q = s_.q.data() + r * q_dim;
+      args.out = s_.attn.data() + r * q_dim;
+      args.cache = segs[g].cache;
+      args.layer = l;
+      args.start_pos = segs[g].cache->size();
+      args.num_tokens = segs[g].tokens.size();
+      args.n_head = c.n_head;
+      args.n_head_kv = c.n_head_kv;
+      args.head_dim = c.head_dim;
+      args.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+      attention(args, pool);
+    }
+    mm(w.wo, s_.attn.data(), n, s_.xn.data());
     for (size_t i = 0; i < n * embd; ++i) s_.x[i] += s_.xn[i];
 
     // MLP block: x += W_down (silu(W_gate xn) * W_up xn)
     for (size_t t = 0; t < n; ++t) rms_norm(&s_.x[t * embd], w.ffn_norm, c.rms_eps, embd, &s_.xn[t * embd]);
-    matmul(w.w_gate, s_.xn.data(), n, s_.gate.data(), pool);
-    matmul(w.w_up, s_.xn.data(), n, s_.up.data(), pool);
+    mm(w.w_gate, s_.xn.data(), n, s_.gate.data());
+    mm(w.w_up, s_.xn.data(), n, s_.up.data());
     silu_mul(s_.gate.data(), s_.up.data(), n * ff, s_.gate.data());
-    matmul(w.w_down, s_.gate.data(), n, s_.xn.data(), pool);
+    mm(w.w_down, s_.gate.data(), n, s_.xn.data());
     for (size_t i = 0; i < n * embd; ++i) s_.x[i] += s_.xn[i];
   }
-  cache.commit(static_cast<int64_t>(n));
+  for (const PassSegment& g : segs) g.cache->commit(static_cast<int64_t>(g.tokens.size()));
   if (!logits_out) return;
 
-  // Only the rows whose logits are wanted go through the output projection.
-  const size_t first = all_logits ? 0 : n - 1;
-  const size_t rows = n - first;
-  for (size_t t = first; t < n; ++t)
-    rms_norm(&s_.x[t * embd], weights_.output_norm, c.rms_eps, embd, &s_.xn[(t - first) * embd]);
-  matmul(weights_.output, s_.xn.data(), rows, logits_out, pool);
+  // Only the rows whose logits are wanted go through the output projection: every row of an
+  // all_logits segment, else its last.
+  size_t rows = 0;
+  for (size_t g = 0, r = 0; g < segs.size(); r += segs[g].tokens.size(), ++g) {
+    const size_t len = segs[g].tokens.size();
+    for (size_t t = segs[g].all_logits ? r : r + len - 1; t < r + len; ++t, ++rows)
+      rms_norm(&s_.x[t * embd], weights_.output_norm, c.rms_eps, embd, &s_.xn[rows * embd]);
+  }
+  mm(weights_.output, s_.xn.data(), rows, logits_out);
 }
 
 }  // namespace wafer

@@ -47,10 +47,30 @@ class Model {
   Result<std::span<const float>> forward(KvCache& cache, std::span<const TokenId> tokens,
                                          bool all_logits, ThreadPool& pool);
 
+  // Several sequences' tokens in one pass, each at the end of its own cache (a batched
+  // decode step: the weights are read once for all). Logits rows follow the batch order:
+  // every token's for an all_logits entry, else its last token's. Per-token kernels only, so
+  // each sequence's logits are bit for bit those of a forward() of the same tokens alone
+  // (up to the panel-product threshold of 32 tokens). At most 512 tokens in all.
+  struct BatchSequence {
+    KvCache* cache = nullptr;
+    std::span<const TokenId> tokens;
+    bool all_logits = false;
+  };
+  Result<std::span<const float>> forward_batch(std::span<const BatchSequence> batch, ThreadPool& pool);
+
  private:
   Model() = default;
   void forward_chunk(KvCache& cache, std::span<const TokenId> tokens, bool all_logits,
                      float* logits_out, ThreadPool& pool);
+  struct PassSegment {
+    KvCache* cache;
+    std::span<const TokenId> tokens;
+    bool all_logits;
+  };
+  // The forward pass over segments of rows; logits of the wanted rows (see forward_batch)
+  // into logits_out when not null.
+  void run_pass(std::span<const PassSegment> segs, MatmulKernel kernel, float* logits_out, ThreadPool& pool);
 
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
