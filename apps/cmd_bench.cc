@@ -114,6 +114,8 @@ Command add_bench_command(CLI::App& app) {
   CLI::App* agent = app.add_subcommand("agent", "a Codex-like session over HTTP and WebSocket: time to first token and "
                                                 "overheads per transport");
   Command run_agent = add_bench_agent_command(*agent);
+  CLI::App* batch = app.add_subcommand("batch", "continuous batching: aggregate tokens/s of concurrent streams against one");
+  Command run_batch = add_bench_batch_command(*batch);
   app.require_subcommand(0, 1);
   app.add_option("-m,--model", f->model_path, "GGUF model file");
   app.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens (pp test)")->check(CLI::NonNegativeNumber);
@@ -123,9 +125,10 @@ Command add_bench_command(CLI::App& app) {
   app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
   app.add_option("-r,--repeats", f->repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
   app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  return [f, spec, run_spec, agent, run_agent] {
+  return [f, spec, run_spec, agent, run_agent, batch, run_batch] {
     if (spec->parsed()) return run_spec();
     if (agent->parsed()) return run_agent();
+    if (batch->parsed()) return run_batch();
     if (f->model_path.empty()) return user_error("bench: --model is required");
     return bench(*f);
   };

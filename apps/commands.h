@@ -17,6 +17,7 @@ Command add_synth_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_bench_spec_command(CLI::App& app);  // under bench
 Command add_bench_agent_command(CLI::App& app);  // under bench
+Command add_bench_batch_command(CLI::App& app);  // under bench
 Command add_serve_command(CLI::App& app);
 
 // Prints "wafer: <message>" on stderr and returns 1.

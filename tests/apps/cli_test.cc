@@ -117,6 +117,16 @@ TEST(Cli, BenchAgentRunsEveryTransport) {
   EXPECT_EQ(neither.status, 1);
 }
 
+TEST(Cli, BenchBatchComparesStreamsWithOne) {
+  const std::string model = kShared + "/golden/tiny-qwen2-q8_0.gguf";
+  Proc p = run(kWafer + " bench batch -m " + model + " -t 2 --streams 3 -p 16 -n 48 --output json");
+  ASSERT_EQ(p.status, 0) << p.out;
+  const boost::json::object r = boost::json::parse(p.out).as_object();
+  EXPECT_EQ(r.at("streams").as_int64(), 3);
+  for (const char* key : {"lone_tps", "aggregate_tps", "aggregate_over_lone", "inter_token_over_lone", "window_ms"})
+    EXPECT_GT(r.at(key).to_number<double>(), 0) << key;
+}
+
 TEST(Cli, UserErrorsExitOneWithAMessage) {
   Proc missing = run(kWafer + " run -m /nonexistent.gguf -p hi", true);
   EXPECT_EQ(missing.status, 1);
