@@ -103,7 +103,7 @@ int register_all() {
         ->Arg(2)->ArgName("threads")->UseRealTime();
     benchmark::RegisterBenchmark(("decode_in_cache/" + n).c_str(), BM_DecodeInCache, t)
         ->Arg(1)->ArgName("threads")->UseRealTime();
-    for (size_t tokens : {1, 8})
+    for (size_t tokens : {1, 4, 8})
       benchmark::RegisterBenchmark(("decode_in_l2/" + n + "/tokens:" + std::to_string(tokens)).c_str(),
                                    BM_DecodeInL2, t, tokens)
           ->Arg(1)->ArgName("threads")->UseRealTime();
