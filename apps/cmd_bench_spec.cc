@@ -5,6 +5,7 @@
 // verify forward of k drafted tokens costs against a single-token decode step.
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include <fmt/core.h>
@@ -21,6 +22,7 @@ struct SpecFlags {
   int64_t n_gen = 256;
   int threads = 0;
   int k = 8;
+  std::string draft_path;
   std::string output = "text";
 };
 
@@ -95,6 +97,7 @@ int bench_spec(const SpecFlags& f) {
   config.threads = threads;
   config.speculative_k = 0;
   config.prefix_reuse = false;  // each run prefills the same way
+  config.prefix_cache_mb = 0;
   auto plain = Engine::create(config);
   if (!plain) return user_error(plain.error().message);
   config.speculative_k = f.k;
@@ -117,6 +120,18 @@ int bench_spec(const SpecFlags& f) {
   }
   auto partial = generate(**spec, prompt, f.n_gen, edited);
   if (!partial) return user_error(partial.error().message);
+  // With a draft model: no prediction, drafts from the draft model alone.
+  std::optional<Run> drafted;
+  EngineStats draft_stats;
+  if (!f.draft_path.empty()) {
+    config.draft_model_path = f.draft_path;
+    auto with_draft = Engine::create(config);
+    if (!with_draft) return user_error(with_draft.error().message);
+    auto r = generate(**with_draft, prompt, f.n_gen, {});
+    if (!r) return user_error(r.error().message);
+    drafted = std::move(*r);
+    draft_stats = (*with_draft)->stats();
+  }
 
   auto model = Model::load(f.model_path);
   if (!model) return user_error(model.error().message);
@@ -131,14 +146,21 @@ int bench_spec(const SpecFlags& f) {
     return drafted > 0 ? static_cast<double>(r.usage.accepted_prediction_tokens) / static_cast<double>(drafted) : 0.0;
   };
   const bool same_full = full->ids == base->ids, same_partial = partial->ids == base->ids;
+  const bool same_draft = !drafted || drafted->ids == base->ids;
+  const double draft_acceptance = draft_stats.drafted_tokens > 0 ? static_cast<double>(draft_stats.accepted_draft_tokens) /
+                                                                       static_cast<double>(draft_stats.drafted_tokens)
+                                                                 : 0.0;
   if (f.output == "json") {
     fmt::print("{{\"model\":\"{}\",\"threads\":{},\"k\":{},\"prompt_tokens\":{},\"n_gen\":{},"
                "\"plain_tps\":{:.3f},\"full_prediction_tps\":{:.3f},\"full_acceptance\":{:.4f},"
                "\"edited_prediction_tps\":{:.3f},\"edited_acceptance\":{:.4f},\"identical\":{},"
-               "\"decode_step_ms\":{:.3f},\"verify_ms\":{:.3f},\"verify_cost_ratio\":{:.3f}}}\n",
+               "\"decode_step_ms\":{:.3f},\"verify_ms\":{:.3f},\"verify_cost_ratio\":{:.3f}{}}}\n",
                (*model)->config().name, threads, f.k, prompt.size(), f.n_gen, tps(*base), tps(*full), acceptance(*full),
-               tps(*partial), acceptance(*partial), same_full && same_partial ? "true" : "false", one_ms, verify_ms,
-               verify_ms / one_ms);
+               tps(*partial), acceptance(*partial), same_full && same_partial && same_draft ? "true" : "false", one_ms,
+               verify_ms, verify_ms / one_ms,
+               drafted ? fmt::format(",\"draft_model_tps\":{:.3f},\"draft_model_acceptance\":{:.4f}", tps(*drafted),
+                                     draft_acceptance)
+                       : std::string());
   } else {
     fmt::print("model:       {} ({} prompt tokens, {} generated, k = {}, {} threads)\n", (*model)->config().name,
                prompt.size(), f.n_gen, f.k, threads);
@@ -147,13 +169,16 @@ int bench_spec(const SpecFlags& f) {
                tps(*full) / tps(*base), 100 * acceptance(*full), same_full ? "identical" : "DIFFERENT");
     fmt::print("10%-edited prediction:   {:.1f} tok/s ({:.2f}x), {:.0f}% of drafts accepted, output {}\n", tps(*partial),
                tps(*partial) / tps(*base), 100 * acceptance(*partial), same_partial ? "identical" : "DIFFERENT");
+    if (drafted)
+      fmt::print("draft model:             {:.1f} tok/s ({:.2f}x), {:.0f}% of drafts accepted, output {}\n",
+                 tps(*drafted), tps(*drafted) / tps(*base), 100 * draft_acceptance, same_draft ? "identical" : "DIFFERENT");
     fmt::print("verify forward of {} tokens: {:.2f} ms = {:.2f}x a {:.2f} ms decode step\n", f.k + 1, verify_ms,
                verify_ms / one_ms, one_ms);
     const EngineStats s = (*spec)->stats();
     fmt::print("speculating engine: {} forwards for {} tokens, {} drafted, {} kept\n", s.decode_steps, s.decoded_tokens,
                s.drafted_tokens, s.accepted_draft_tokens);
   }
-  return same_full && same_partial ? 0 : 1;
+  return same_full && same_partial && same_draft ? 0 : 1;
 }
 
 }  // namespace
@@ -164,6 +189,7 @@ Command add_bench_spec_command(CLI::App& app) {
   app.add_option("-n,--n-gen", f->n_gen, "tokens generated per run (default 256)")->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", f->threads, "threads (default: all cores)");
   app.add_option("-k,--spec-k", f->k, "drafted tokens verified per step (default 8)")->check(CLI::Range(1, 16));
+  app.add_option("--draft", f->draft_path, "also run with this draft model (same tokenizer) and no prediction");
   app.add_option("--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   return [f] { return bench_spec(*f); };
 }

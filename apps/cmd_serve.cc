@@ -35,6 +35,7 @@ struct ServeFlags {
   int spec_k = 8;
   bool no_prompt_lookup = false;
   int64_t kv_cache_mb = 1024;
+  std::string draft_path;
 };
 
 int serve(ServeFlags f) {
@@ -60,6 +61,7 @@ int serve(ServeFlags f) {
   engine_config.speculative_k = f.spec_k;
   engine_config.prompt_lookup = !f.no_prompt_lookup;
   engine_config.prefix_cache_mb = f.kv_cache_mb;
+  engine_config.draft_model_path = f.draft_path;
   engine_config.prefix_reuse = f.kv_cache_mb > 0;
   auto engine = Engine::create(engine_config);
   if (!engine) return user_error(engine.error().message);
@@ -113,6 +115,9 @@ Command add_serve_command(CLI::App& app) {
                  "shared prefix cache: MiB of finished requests' KV kept for later requests that start the same way "
                  "(default 1024; 0: off, and HTTP requests without prompt_cache_key recompute their whole prompt)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  app.add_option("--draft", f->draft_path,
+                 "a smaller model with the same tokenizer drafting for speculative decoding where the prediction "
+                 "and prompt lookup have nothing");
   app.add_flag("--no-prompt-lookup", f->no_prompt_lookup,
                "draft only from a request's prediction, not from n-grams of the context");
   return [f] { return serve(*f); };

@@ -35,6 +35,9 @@ struct EngineConfig {
   // context. Output is identical either way (greedy and seeded sampling).
   int speculative_k = 8;
   bool prompt_lookup = true;
+  // A smaller model with the same tokenizer drafting where the prediction and prompt lookup
+  // have nothing to propose (empty: none).
+  std::string draft_model_path;
   // Continuous batching: up to this many requests decode together, one batched forward per
   // step; others wait in the queue. Prompts are computed this many tokens at a time, one
   // chunk between decode steps, so a long prompt never stalls running streams for longer.

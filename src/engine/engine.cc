@@ -16,6 +16,7 @@
 #include "engine/generate.h"
 #include "engine/output_constraint.h"
 #include "engine/prefix_cache.h"
+#include "speculative/draft_model_proposer.h"
 #include "speculative/ngram_proposer.h"
 #include "wafer/engine.h"
 
@@ -64,6 +65,7 @@ struct Sequence {
   std::optional<StopMatcher> stops;
   std::optional<OutputConstraint> constraint;
   std::optional<NgramProposer> proposer;
+  std::optional<DraftModelProposer> drafter;
   int64_t limit = 0;
   int64_t produced = 0;
   TokenId next = 0;
@@ -77,8 +79,8 @@ struct Sequence {
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(std::unique_ptr<Model> model, const EngineConfig& config, int threads)
-      : model_(std::move(model)), config_(config), pool_(threads) {
+  EngineImpl(std::unique_ptr<Model> model, std::unique_ptr<Model> draft, const EngineConfig& config, int threads)
+      : model_(std::move(model)), draft_(std::move(draft)), config_(config), pool_(threads) {
     ctx_ = config.ctx_size > 0 ? std::min(config.ctx_size, model_->config().n_ctx_train)
                                : model_->config().n_ctx_train;
     if (config.prefix_cache_mb > 0) {
@@ -166,6 +168,7 @@ class EngineImpl final : public Engine {
   void update_kv_bytes();
 
   std::unique_ptr<Model> model_;
+  std::unique_ptr<Model> draft_;  // null without --draft
   EngineConfig config_;
   std::shared_ptr<const VocabIndex> vocab_index_;  // built at the first constrained request
   // Mask analyses of recent grammars by fingerprint, most recent last (engine thread only).
@@ -407,6 +410,7 @@ void EngineImpl::begin_generation(Sequence& s, std::span<const float> logits) {
     options.lookup_context = config_.prompt_lookup;
     s.proposer.emplace(r.prediction, options);
   }
+  if (config_.speculative_k > 0 && draft_) s.drafter.emplace(*draft_, ctx_, pool_);
   if (s.limit <= 0) return finish(s);
   row_.assign(logits.begin(), logits.end());
   take(s, row_);
@@ -467,12 +471,16 @@ void EngineImpl::decode_step(std::vector<Sequence*>& streams) {
     slot.tokens.push_back(s->next);
     s->batch.assign(1, s->next);
     s->from_prediction = false;
-    if (s->proposer) {
+    if (s->proposer || s->drafter) {
       const size_t room_left = static_cast<size_t>(s->limit - s->produced - 1);
       const size_t room_ctx = static_cast<size_t>(slot.cache.capacity() - slot.cache.size() - 1);
-      std::vector<TokenId> draft = s->proposer->propose(
-          slot.tokens, s->p.request.prompt.size(),
-          std::min<size_t>({static_cast<size_t>(config_.speculative_k), room_left, room_ctx}), &s->from_prediction);
+      const size_t k = std::min<size_t>({static_cast<size_t>(config_.speculative_k), room_left, room_ctx});
+      std::vector<TokenId> draft;
+      if (s->proposer) draft = s->proposer->propose(slot.tokens, s->p.request.prompt.size(), k, &s->from_prediction);
+      if (draft.empty() && s->drafter) {
+        draft = s->drafter->propose(slot.tokens, k);
+        s->from_prediction = false;
+      }
       if (s->constraint) draft.resize(s->constraint->draft_prefix(draft));
       if (total + 1 + draft.size() > kMaxStepTokens) draft.clear();
       s->batch.insert(s->batch.end(), draft.begin(), draft.end());
@@ -570,9 +578,16 @@ void EngineImpl::finish(Sequence& s) {
 
 Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config) {
   WAFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(config.model_path));
+  std::unique_ptr<Model> draft;
+  if (!config.draft_model_path.empty()) {
+    auto loaded = Model::load(config.draft_model_path);
+    if (!loaded) return make_error(loaded.error().code, "draft model: {}", loaded.error().message);
+    draft = std::move(*loaded);
+    WAFER_RETURN_IF_ERROR(check_draft_compatible(*model, *draft));
+  }
   const int threads = config.threads > 0 ? config.threads
                                          : static_cast<int>(std::thread::hardware_concurrency());
-  return std::unique_ptr<Engine>(new EngineImpl(std::move(model), config, threads));
+  return std::unique_ptr<Engine>(new EngineImpl(std::move(model), std::move(draft), config, threads));
 }
 
 }  // namespace wafer

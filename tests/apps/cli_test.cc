@@ -138,6 +138,11 @@ TEST(Cli, UserErrorsExitOneWithAMessage) {
   EXPECT_NE(bad.out.find("wafer:"), std::string::npos);
   Proc vocab_only = run(kWafer + " run -m " + kShared + "/vocab/ggml-vocab-qwen2.gguf -p hi", true);
   EXPECT_EQ(vocab_only.status, 1);
+  // A draft model must share the tokenizer (the synthesised tiny model has Qwen2.5's).
+  Proc bad_draft = run(kWafer + " serve -m " + kShared + "/golden/tiny-qwen2-q8_0.gguf --port 0 --no-store --draft " +
+                       tiny_model(), true);
+  EXPECT_EQ(bad_draft.status, 1);
+  EXPECT_NE(bad_draft.out.find("tokenizer"), std::string::npos) << bad_draft.out;
   Proc bad_flag = run(kWafer + " run --no-such-flag", true);
   EXPECT_EQ(bad_flag.status, 1);
   Proc bad_ids = run(kWafer + " run -m " + kShared + "/golden/tiny-qwen2-f32.gguf --prompt-ids 1,x", true);

@@ -49,6 +49,7 @@ std::unique_ptr<Engine> make_engine(int speculative_k, bool prompt_lookup) {
   // last prompt token, whose logits then differ in the last bits (enough to change a
   // temperature draw), which is a different speed feature than the one under test.
   config.prefix_reuse = false;
+  config.prefix_cache_mb = 0;
   auto engine = Engine::create(config);
   EXPECT_TRUE(engine.ok());
   return std::move(*engine);
@@ -126,6 +127,51 @@ TEST(Speculative, UnderAGrammarDraftsAreCutToWhatItAllows) {
     r.prediction = {999, 999, 999, 999};
     EXPECT_EQ(run(*spec, r).ids, reference.ids);
   }
+}
+
+// A draft model drafts where prompt lookup finds nothing: the output stays the sampler's,
+// drafts are kept when the draft agrees (always, greedy, when it is the same model).
+TEST(Speculative, DraftModelDraftsAndTheOutputStaysTheSame) {
+  auto plain = make_engine(0, false);
+  auto make_drafting = [](const std::string& draft) {
+    EngineConfig config;
+    config.model_path = kModel;
+    config.threads = 2;
+    config.ctx_size = 1024;
+    config.speculative_k = 4;
+    config.prompt_lookup = false;
+    config.prefix_reuse = false;
+    config.prefix_cache_mb = 0;
+    config.draft_model_path = draft;
+    auto engine = Engine::create(config);
+    EXPECT_TRUE(engine.ok()) << (engine.ok() ? "" : engine.error().message);
+    return std::move(*engine);
+  };
+  auto same = make_drafting(kModel);
+  auto other = make_drafting(std::string(WAFER_SHARED_DIR) + "/golden/tiny-qwen2-f16.gguf");
+  std::vector<TokenId> prompt;
+  for (TokenId i = 0; i < 20; ++i) prompt.push_back(100 + i * 37);
+  const std::pair<float, uint64_t> settings[] = {{0.0f, 0}, {0.9f, 3}};
+  for (auto [temperature, seed] : settings) {
+    GenerationRequest r = request(temperature, seed, 48);
+    r.prompt = prompt;
+    const Collected reference = run(*plain, r);
+    ASSERT_EQ(reference.ids.size(), 48u);
+    const int64_t kept_before = same->stats().accepted_draft_tokens;
+    const int64_t drafted_before = same->stats().drafted_tokens;
+    EXPECT_EQ(run(*same, r).ids, reference.ids) << "temperature " << temperature;
+    EXPECT_EQ(run(*other, r).ids, reference.ids) << "temperature " << temperature;
+    const int64_t kept = same->stats().accepted_draft_tokens - kept_before;
+    const int64_t drafted = same->stats().drafted_tokens - drafted_before;
+    // 47 tokens after the first in steps of at most 4 kept drafts + 1.
+    if (temperature == 0.0f) {
+      EXPECT_GE(kept, 35) << "the model drafting for itself, greedy";
+      EXPECT_GE(kept * 10, drafted * 9);
+    } else {
+      EXPECT_GT(kept, 0);
+    }
+  }
+  EXPECT_GT(other->stats().drafted_tokens, 0);
 }
 
 }  // namespace
