@@ -66,6 +66,12 @@ struct Sequence {
   std::optional<OutputConstraint> constraint;
   std::optional<NgramProposer> proposer;
   std::optional<DraftModelProposer> drafter;
+  // The draft model's length adapts to how much of it is kept, and it rests after a run of
+  // wholly rejected drafts (each draft token costs a draft forward).
+  size_t drafter_k = 0;
+  int drafter_misses = 0;
+  int drafter_rest = 0;
+  bool from_drafter = false;
   int64_t limit = 0;
   int64_t produced = 0;
   TokenId next = 0;
@@ -410,7 +416,10 @@ void EngineImpl::begin_generation(Sequence& s, std::span<const float> logits) {
     options.lookup_context = config_.prompt_lookup;
     s.proposer.emplace(r.prediction, options);
   }
-  if (config_.speculative_k > 0 && draft_) s.drafter.emplace(*draft_, ctx_, pool_);
+  if (config_.speculative_k > 0 && draft_) {
+    s.drafter.emplace(*draft_, ctx_, pool_);
+    s.drafter_k = static_cast<size_t>(config_.speculative_k);
+  }
   if (s.limit <= 0) return finish(s);
   row_.assign(logits.begin(), logits.end());
   take(s, row_);
@@ -477,9 +486,15 @@ void EngineImpl::decode_step(std::vector<Sequence*>& streams) {
       const size_t k = std::min<size_t>({static_cast<size_t>(config_.speculative_k), room_left, room_ctx});
       std::vector<TokenId> draft;
       if (s->proposer) draft = s->proposer->propose(slot.tokens, s->p.request.prompt.size(), k, &s->from_prediction);
+      s->from_drafter = false;
       if (draft.empty() && s->drafter) {
-        draft = s->drafter->propose(slot.tokens, k);
-        s->from_prediction = false;
+        if (s->drafter_rest > 0) {
+          --s->drafter_rest;
+        } else {
+          draft = s->drafter->propose(slot.tokens, std::min(k, s->drafter_k));
+          s->from_prediction = false;
+          s->from_drafter = !draft.empty();
+        }
       }
       if (s->constraint) draft.resize(s->constraint->draft_prefix(draft));
       if (total + 1 + draft.size() > kMaxStepTokens) draft.clear();
@@ -517,6 +532,20 @@ void EngineImpl::decode_step(std::vector<Sequence*>& streams) {
     }
     // The cache keeps what was accepted: `next`'s predecessor and the matching drafts.
     s->slot->cache.truncate(s->base + 1 + static_cast<int64_t>(accepted));
+    if (s->from_drafter) {
+      constexpr int kMissesBeforeRest = 3;
+      constexpr int kRestSteps = 16;
+      if (accepted == s->drafted) {
+        s->drafter_k = std::min<size_t>(static_cast<size_t>(config_.speculative_k), s->drafter_k + 2);
+      } else {
+        s->drafter_k = accepted + 1;
+      }
+      s->drafter_misses = accepted == 0 ? s->drafter_misses + 1 : 0;
+      if (s->drafter_misses >= kMissesBeforeRest) {
+        s->drafter_rest = kRestSteps;
+        s->drafter_misses = 0;
+      }
+    }
     if (s->from_prediction) {
       s->done.usage.accepted_prediction_tokens += static_cast<int64_t>(accepted);
       s->done.usage.rejected_prediction_tokens += static_cast<int64_t>(s->drafted - accepted);

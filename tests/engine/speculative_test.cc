@@ -167,8 +167,6 @@ TEST(Speculative, DraftModelDraftsAndTheOutputStaysTheSame) {
     if (temperature == 0.0f) {
       EXPECT_GE(kept, 35) << "the model drafting for itself, greedy";
       EXPECT_GE(kept * 10, drafted * 9);
-    } else {
-      EXPECT_GT(kept, 0);
     }
   }
   EXPECT_GT(other->stats().drafted_tokens, 0);
