@@ -125,6 +125,42 @@ TEST_F(HttpTest, ConversationsShareALongSystemPrompt) {
   EXPECT_EQ(metrics.find("wafer_prefix_cache_blocks 0\n"), std::string::npos);
 }
 
+// Concurrent clients are decoded together and each gets what it gets alone.
+TEST_F(HttpTest, ConcurrentRequestsEqualSequentialOnes) {
+  auto body = [](int i) {
+    json::object b{{"model", "m"},
+                   {"max_tokens", 16},
+                   {"temperature", 0},
+                   {"cache_prompt", false},
+                   {"messages", json::array{json::object{{"role", "user"},
+                                                         {"content", fmt::format("Request {}: write a loop in C.", i)}}}}};
+    return json::serialize(b);
+  };
+  auto content = [](const HttpReply& r) {
+    return std::string(r.json().at("choices").at(0).at("message").at("content").as_string());
+  };
+  std::vector<std::string> alone;
+  {
+    HttpClient client(port());
+    for (int i = 0; i < 4; ++i) {
+      HttpReply r = client.post("/v1/chat/completions", body(i));
+      ASSERT_EQ(r.status, 200) << r.body;
+      alone.push_back(content(r));
+    }
+  }
+  std::vector<std::string> together(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      HttpClient client(port());
+      HttpReply r = client.post("/v1/chat/completions", body(i));
+      EXPECT_EQ(r.status, 200) << r.body;
+      if (r.status == 200) together[i] = content(r);
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(together, alone);
+}
+
 TEST_F(HttpTest, ResponsesSseEventOrder) {
   HttpClient client(port());
   HttpReply reply = client.post("/v1/responses", R"({"model":"m","input":"Count","max_output_tokens":6,"stream":true})",
