@@ -14,6 +14,10 @@ constexpr int kMaxExpandDepth = 4000;
 // Live derivations kept per state: a grammar ambiguous enough to need more (nested loops
 // over the same text) is followed along the first ones found rather than without bound.
 constexpr size_t kMaxHeads = 128;
+// Expansion steps per state built (one byte's advance, or the start): nested optional
+// elements can reach the same few heads along exponentially many paths; past this many
+// steps the rest are cut, as for too many heads.
+constexpr size_t kMaxExpandCalls = size_t{1} << 16;
 // The committed arena is compacted when it grows past this many nodes.
 constexpr size_t kCompactNodes = size_t{1} << 16;
 
@@ -27,6 +31,7 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar) : grammar
 void GrammarMatcher::reset() {
   nodes_.clear();
   state_.clear();
+  expand_calls_ = 0;
   for (uint32_t start : grammar_->alternatives(grammar_->root())) expand(start, kRoot, &state_, 0);
 }
 
@@ -45,7 +50,7 @@ void GrammarMatcher::add_head(State* s, uint32_t pos, int32_t parent, int32_t ex
 }
 
 void GrammarMatcher::expand(uint32_t pos, int32_t parent, State* out, int depth) {
-  if (depth > kMaxExpandDepth || out->heads.size() >= kMaxHeads) {
+  if (depth > kMaxExpandDepth || out->heads.size() >= kMaxHeads || ++expand_calls_ > kMaxExpandCalls) {
     saturated_ = true;
     return;
   }
@@ -89,6 +94,7 @@ void GrammarMatcher::advance_head(int32_t head, uint8_t byte, State* to) {
 
 void GrammarMatcher::advance(const State& from, uint8_t byte, State* to) {
   to->clear();
+  expand_calls_ = 0;
   for (int32_t h : from.heads) advance_head(h, byte, to);
 }
 

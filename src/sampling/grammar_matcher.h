@@ -77,6 +77,7 @@ class GrammarMatcher {
   State state_;
   State scratch_;
   bool saturated_ = false;
+  size_t expand_calls_ = 0;  // since the current state construction began (bounded)
 };
 
 }  // namespace wafer
