@@ -51,12 +51,21 @@ struct Fixture {
 };
 
 void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, size_t tokens,
-                bool stream) {
+                bool stream, bool repack = false) {
   ThreadPool pool(static_cast<int>(state.range(0)));
   const size_t matrix_bytes = rows * row_bytes(type, cols);
   const size_t copies = stream ? (size_t{768} << 20) / matrix_bytes + 1 : 1;
   Fixture f;
   for (size_t i = 0; i < copies; ++i) f.copies.push_back(random_weights(type, rows, cols, i + 1));
+  std::vector<WeightView> views;
+  std::vector<std::vector<uint8_t>> repacked(copies);
+  for (size_t i = 0; i < copies; ++i) {
+    views.push_back(WeightView{type, rows, cols, f.copies[i].data()});
+    if (repack && !repack_weights(&views.back(), &repacked[i])) {
+      state.SkipWithError("the active kernels keep this type in the file's layout");
+      return;
+    }
+  }
   std::mt19937 rng(5);
   std::normal_distribution<float> dist;
   f.x.resize(tokens * cols);
@@ -64,8 +73,7 @@ void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, s
   f.y.resize(tokens * rows);
   size_t i = 0;
   for (auto _ : state) {
-    const WeightView w{type, rows, cols, f.copies[i++ % copies].data()};
-    matmul(w, f.x.data(), tokens, f.y.data(), pool);
+    matmul(views[i++ % copies], f.x.data(), tokens, f.y.data(), pool);
     benchmark::DoNotOptimize(f.y.data());
   }
   const double iters = static_cast<double>(state.iterations());
@@ -78,14 +86,14 @@ void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, s
 
 // Shapes of Qwen2.5-Coder-1.5B: ffn_up [8960, 1536] streamed from DRAM for decode; a
 // [2048, 1536] slice that stays in cache for kernel speed alone; prefill of 512 tokens.
-void BM_Decode(benchmark::State& state, DType type, size_t tokens) {
-  run_matmul(state, type, 8960, 1536, tokens, true);
+void BM_Decode(benchmark::State& state, DType type, size_t tokens, bool repack) {
+  run_matmul(state, type, 8960, 1536, tokens, true, repack);
 }
 void BM_DecodeInCache(benchmark::State& state, DType type) {
   run_matmul(state, type, 2048, 1536, 1, false);
 }
-void BM_DecodeInL2(benchmark::State& state, DType type, size_t tokens) {
-  run_matmul(state, type, 384, 1536, tokens, false);
+void BM_DecodeInL2(benchmark::State& state, DType type, size_t tokens, bool repack) {
+  run_matmul(state, type, 384, 1536, tokens, false, repack);
 }
 void BM_Prefill(benchmark::State& state, DType type) {
   run_matmul(state, type, 2048, 1536, 512, false);
@@ -97,16 +105,21 @@ const DType kTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DT
 int register_all() {
   for (DType t : kTypes) {
     const std::string n(dtype_name(t));
-    benchmark::RegisterBenchmark(("decode/" + n + "/tokens:1").c_str(), BM_Decode, t, size_t{1})
-        ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
-    benchmark::RegisterBenchmark(("decode/" + n + "/tokens:8").c_str(), BM_Decode, t, size_t{8})
-        ->Arg(2)->ArgName("threads")->UseRealTime();
+    // Q8_0 both in the file's layout and repacked into 16-row groups (kernels/repack.h).
+    for (bool repack : {false, true}) {
+      if (repack && t != DType::kQ8_0) continue;
+      const std::string name = repack ? n + "_rows16" : n;
+      benchmark::RegisterBenchmark(("decode/" + name + "/tokens:1").c_str(), BM_Decode, t, size_t{1}, repack)
+          ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+      benchmark::RegisterBenchmark(("decode/" + name + "/tokens:8").c_str(), BM_Decode, t, size_t{8}, repack)
+          ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+      for (size_t tokens : {1, 4, 8, 9})
+        benchmark::RegisterBenchmark(("decode_in_l2/" + name + "/tokens:" + std::to_string(tokens)).c_str(),
+                                     BM_DecodeInL2, t, tokens, repack)
+            ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+    }
     benchmark::RegisterBenchmark(("decode_in_cache/" + n).c_str(), BM_DecodeInCache, t)
         ->Arg(1)->ArgName("threads")->UseRealTime();
-    for (size_t tokens : {1, 4, 8})
-      benchmark::RegisterBenchmark(("decode_in_l2/" + n + "/tokens:" + std::to_string(tokens)).c_str(),
-                                   BM_DecodeInL2, t, tokens)
-          ->Arg(1)->ArgName("threads")->UseRealTime();
     benchmark::RegisterBenchmark(("prefill512/" + n).c_str(), BM_Prefill, t)
         ->Arg(2)->ArgName("threads")->UseRealTime();
   }

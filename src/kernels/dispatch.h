@@ -26,6 +26,10 @@ constexpr size_t kAmxMinTokens = 32;
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x,
                  size_t num_tokens, float* y, ThreadPool& pool, MatmulKernel kernel = MatmulKernel::kAuto);
 
+// repack_weights (ops.h) for a given level's kernels; pool (optional) splits the work.
+bool repack_weights_for(const KernelTable& table, WeightView* w, std::vector<uint8_t>* storage,
+                        ThreadPool* pool = nullptr);
+
 // get_row on a given level's kernels.
 void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out);
 

@@ -21,6 +21,7 @@ struct Matrix {
   size_t cols = 0;
   size_t row_bytes = 0;
   const uint8_t* data = nullptr;
+  WeightLayout layout = WeightLayout::kRows;
 };
 
 // How a weight type wants its activations: as floats, or quantised to int8 in blocks of
@@ -38,6 +39,8 @@ ActFormat act_format(DType weight_type);
 //   kQ8Block256: qs          [T][cols]
 //                scale       [T][cols / 256]
 //                group_sum   [T][cols / 16] sum of each 16 consecutive qs
+// and for weights in WeightLayout::kQ8_0Rows16, besides kQ8Block32's arrays:
+//                block_neg_sum128 [T][cols / 32]  -128 * (sum of the block's 32 qs)
 struct Activations {
   size_t cols = 0;
   const float* x = nullptr;
@@ -46,6 +49,7 @@ struct Activations {
   const int32_t* lane_neg_sum = nullptr;
   const float* scale = nullptr;
   const int16_t* group_sum = nullptr;
+  const int32_t* block_neg_sum128 = nullptr;
 };
 
 // y[t * w.rows + r] = dot(row r of w, activations of token t), r in [row_begin, row_end),
@@ -88,6 +92,9 @@ struct KernelTable {
   RmsNormFn rms_norm = nullptr;
   SiluMulFn silu_mul = nullptr;
   const GemmKernels* gemm = nullptr;
+  // Q8_0 weights in WeightLayout::kQ8_0Rows16; row_begin and row_end multiples of 16.
+  // Null where the level keeps Q8_0 in the file's layout.
+  MatvecFn matvec_q8_0_rows16 = nullptr;
 };
 
 }  // namespace wafer::kernels

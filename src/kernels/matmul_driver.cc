@@ -8,9 +8,12 @@
 #include <cstring>
 #include <vector>
 
+#include <cstdlib>
+
 #include "base/check.h"
 #include "kernels/amx_gemm.h"
 #include "kernels/dispatch.h"
+#include "kernels/repack.h"
 
 namespace wafer::kernels {
 namespace {
@@ -73,25 +76,35 @@ void for_tokens(ThreadPool& pool, size_t num_tokens, size_t cols, const Fn& fn) 
 }
 
 Activations prepare_activations(const KernelTable& k, ActFormat format, const float* x,
-                                size_t num_tokens, size_t cols, ThreadPool& pool) {
+                                size_t num_tokens, size_t cols, ThreadPool& pool, bool block_sums = false) {
   Activations a;
   a.cols = cols;
   a.x = x;
   if (format == ActFormat::kFloat) return a;
   const size_t n = num_tokens * cols;
   const bool b32 = format == ActFormat::kQ8Block32;
-  const size_t bytes = round_up(n, 64) + 4 * round_up(n / 4 * sizeof(float), 64);
+  const size_t bytes = round_up(n, 64) + 5 * round_up(n / 4 * sizeof(float), 64);
   Carver c(scratch(0, bytes));
   int8_t* qs = c.take<int8_t>(n);
   a.qs = qs;
   if (b32) {
     float* ls = c.take<float>(n / 4);
     int32_t* ns = c.take<int32_t>(n / 4);
+    int32_t* bs = block_sums ? c.take<int32_t>(n / 32) : nullptr;
     a.lane_scale = ls;
     a.lane_neg_sum = ns;
+    a.block_neg_sum128 = bs;
     for_tokens(pool, num_tokens, cols, [&](size_t t0, size_t t1) {
-      for (size_t t = t0; t < t1; ++t)
+      for (size_t t = t0; t < t1; ++t) {
         k.quantize_q8_block32(x + t * cols, cols, qs + t * cols, ls + t * cols / 4, ns + t * cols / 4);
+        if (bs == nullptr) continue;
+        const int32_t* lane = ns + t * cols / 4;
+        for (size_t b = 0; b < cols / 32; ++b) {
+          int32_t sum = 0;
+          for (size_t i = 0; i < 8; ++i) sum += lane[8 * b + i];
+          bs[t * cols / 32 + b] = 128 * sum;
+        }
+      }
     });
   } else {
     float* sc = c.take<float>(n / 256);
@@ -107,13 +120,26 @@ Activations prepare_activations(const KernelTable& k, ActFormat format, const fl
 }
 
 Matrix to_matrix(const WeightView& w) {
-  return Matrix{w.type, w.rows, w.cols, w.row_stride_bytes(), w.data};
+  return Matrix{w.type, w.rows, w.cols, w.row_stride_bytes(), w.data, w.layout};
+}
+
+// Elements [col_begin, col_begin + n) of a row decoded by the level, in either layout
+// (a repacked row is first put back into the file's bytes, which the decoders read).
+void decode_row(const KernelTable& k, const Matrix& m, size_t row, size_t col_begin, size_t n, float* out) {
+  if (m.layout == WeightLayout::kRows) return k.dequantize(m, row, col_begin, n, out);
+  thread_local std::vector<uint8_t> bytes;
+  bytes.resize(row_bytes(m.type, n));
+  unpack_q8_0_rows16(m, row, col_begin / 32, n / 32, bytes.data());
+  const Matrix one{m.type, 1, n, bytes.size(), bytes.data(), WeightLayout::kRows};
+  k.dequantize(one, 0, 0, n, out);
 }
 
 void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
                    float* y, ThreadPool& pool) {
-  const MatvecFn fn = k.matvec[weight_slot(m.type)];
-  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool);
+  const bool rows16 = m.layout == WeightLayout::kQ8_0Rows16;
+  WAFER_CHECK(!rows16 || k.matvec_q8_0_rows16 != nullptr, "{} kernels cannot read repacked weights", k.name);
+  const MatvecFn fn = rows16 ? k.matvec_q8_0_rows16 : k.matvec[weight_slot(m.type)];
+  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, rows16);
   const size_t threads = static_cast<size_t>(pool.num_threads());
   // Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
   const size_t chunk = std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
@@ -136,7 +162,7 @@ void amx_row_block(const KernelTable& k, const Matrix& m, const uint16_t* xh, co
       const size_t n = std::min(kAmxPanelRows, r1 - p);
       for (size_t i = 0; i < n; ++i) {
         float* row = rows + i * kc;
-        if (k_valid > 0) k.dequantize(m, p + i, kb, k_valid, row);
+        if (k_valid > 0) decode_row(k, m, p + i, kb, k_valid, row);
         std::fill(row + k_valid, row + k_len, 0.0f);
       }
       k.gemm->pack_panel(rows, kc, n, k_len, ph, pl);
@@ -205,7 +231,7 @@ void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, siz
         const size_t n = std::min(kAmxPanelRows, r1 - p);
         for (size_t i = 0; i < n; ++i) {
           float* row = rows + i * kKBlock;
-          k.dequantize(m, p + i, kb, k_valid, row);
+          decode_row(k, m, p + i, kb, k_valid, row);
           std::fill(row + k_valid, row + k_len, 0.0f);
         }
         k.gemm->pack_panel_f32(rows, kKBlock, n, k_len, panel);
@@ -247,7 +273,27 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
 
 void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out) {
   if (w.cols == 0) return;
-  table.dequantize(to_matrix(w), row, 0, w.cols, out);
+  decode_row(table, to_matrix(w), row, 0, w.cols, out);
+}
+
+bool repack_weights_for(const KernelTable& table, WeightView* w, std::vector<uint8_t>* storage,
+                        ThreadPool* pool) {
+  if (w->layout != WeightLayout::kRows || table.matvec_q8_0_rows16 == nullptr ||
+      !rows16_shape_ok(w->type, w->rows, w->cols))
+    return false;
+  const Matrix m = to_matrix(*w);
+  const size_t bytes = w->rows * m.row_bytes;
+  storage->assign(bytes + 64, 0);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(storage->data());
+  uint8_t* out = storage->data() + (round_up(p, 64) - p);
+  if (pool != nullptr) {
+    parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_q8_0_rows16(m, r0, r1, out); });
+  } else {
+    pack_q8_0_rows16(m, 0, w->rows, out);
+  }
+  w->data = out;
+  w->layout = WeightLayout::kQ8_0Rows16;
+  return true;
 }
 
 }  // namespace wafer::kernels

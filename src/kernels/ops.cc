@@ -1,6 +1,9 @@
 // The public compute ops, each run on the kernel level chosen at start-up.
 #include "kernels/ops.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "kernels/dispatch.h"
 
 namespace wafer {
@@ -12,6 +15,14 @@ void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, Th
 
 void get_row(const WeightView& w, size_t row, float* out) {
   kernels::get_row_with(kernels::active_kernel_table(), w, row, out);
+}
+
+bool repack_weights(WeightView* w, std::vector<uint8_t>* storage, ThreadPool* pool) {
+  static const bool enabled = [] {
+    const char* env = std::getenv("WAFER_REPACK");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return enabled && kernels::repack_weights_for(kernels::active_kernel_table(), w, storage, pool);
 }
 
 const char* kernel_isa_name() { return kernels::active_kernel_table().name; }

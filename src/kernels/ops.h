@@ -5,19 +5,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "base/dtype.h"
 #include "base/thread_pool.h"
 
 namespace wafer {
 
-// A weight matrix as it lies in the mapped file: `rows` rows of `cols` elements, each row
-// row_bytes(type, cols) bytes, rows contiguous.
+// A weight matrix: `rows` rows of `cols` elements. In the file's layout (kRows) each row is
+// row_bytes(type, cols) bytes and rows are contiguous; repack_weights may move a matrix to a
+// layout of the active kernels (same bytes in all, different order).
 struct WeightView {
   DType type = DType::kF32;
   size_t rows = 0;
   size_t cols = 0;
   const uint8_t* data = nullptr;
+  WeightLayout layout = WeightLayout::kRows;
   size_t row_stride_bytes() const { return row_bytes(type, cols); }
 };
 
@@ -31,6 +34,13 @@ enum class MatmulKernel { kAuto, kPerToken };
 // x: [num_tokens, w.cols] row-major, y: [num_tokens, w.rows] row-major.
 void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool,
             MatmulKernel kernel = MatmulKernel::kAuto);
+
+// Where the active level's matrix-vector kernels read `w` faster in another layout (Q8_0
+// on AVX-512: rows interleaved by 16), writes it in that layout to `storage`, points w at it
+// and returns true; otherwise returns false and leaves both alone. Every op gives the same
+// results on either layout. WAFER_REPACK=0 in the environment turns it off. `pool`
+// (optional) shares the work.
+bool repack_weights(WeightView* w, std::vector<uint8_t>* storage, ThreadPool* pool = nullptr);
 
 // Copies row `row` of w, decoded to float, into out[w.cols] (embedding lookup).
 void get_row(const WeightView& w, size_t row, float* out);

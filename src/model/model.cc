@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "base/check.h"
 #include "model/attention.h"
@@ -34,6 +35,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
     return make_error(ErrorCode::kCorrupt, "the tokenizer has {} tokens but 'token_embd.weight' "
                       "only {} rows", m->tokenizer_->vocab_size(), m->config_.n_vocab);
   m->rope_ = std::make_unique<Rope>(m->config_, m->weights_.rope_freq_factors);
+  ThreadPool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  repack_model_weights(&m->weights_, &pool);
   return m;
 }
 

@@ -94,4 +94,17 @@ Result<ModelWeights> bind_weights(const GgufFile& file, const ModelConfig& c) {
   return w;
 }
 
+void repack_model_weights(ModelWeights* w, ThreadPool* pool) {
+  const bool tied = w->output.data == w->token_embd.data;
+  auto repack = [&](WeightView* v) {
+    std::vector<uint8_t> storage;
+    if (repack_weights(v, &storage, pool)) w->repacked.push_back(std::move(storage));
+  };
+  repack(&w->token_embd);
+  if (tied) w->output = w->token_embd;
+  else repack(&w->output);
+  for (LayerWeights& l : w->layers)
+    for (WeightView* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) repack(v);
+}
+
 }  // namespace wafer

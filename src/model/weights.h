@@ -30,9 +30,15 @@ struct ModelWeights {
   std::vector<float> rope_freq_factors;  // empty unless rope_freqs.weight is present
   std::vector<LayerWeights> layers;
   size_t matmul_bytes_per_token = 0;     // weight bytes one decode step streams
+  std::vector<std::vector<uint8_t>> repacked;  // storage of matrices repack_model_weights moved
 };
 
 // Errors name the missing or malformed tensor.
 Result<ModelWeights> bind_weights(const GgufFile& file, const ModelConfig& config);
+
+// Moves every matrix the active kernels read faster in another layout into that layout
+// (repack_weights in kernels/ops.h); a tied output follows its embedding. Results are the
+// same either way.
+void repack_model_weights(ModelWeights* w, ThreadPool* pool);
 
 }  // namespace wafer

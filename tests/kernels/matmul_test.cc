@@ -11,6 +11,7 @@
 #include "kernel_test_util.h"
 #include "kernels/amx_gemm.h"
 #include "kernels/reference/act_quant_ref.h"
+#include "kernels/repack.h"
 
 namespace wafer::kernels::test {
 namespace {
@@ -185,6 +186,123 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       return isa_name(std::get<0>(info.param)) + "_" + std::string(dtype_name(std::get<1>(info.param)));
     });
+
+// Q8_0 repacked into 16-row groups (WeightLayout::kQ8_0Rows16) on the levels that read it.
+class Rows16Test : public ::testing::TestWithParam<Isa> {
+ protected:
+  const KernelTable* table() const { return kernel_table_for(GetParam()); }
+};
+
+// A TestMatrix moved to kQ8_0Rows16, its values unchanged.
+TestMatrix repacked(const KernelTable& k, const TestMatrix& m, std::vector<uint8_t>* storage) {
+  TestMatrix p = m;
+  EXPECT_TRUE(repack_weights_for(k, &p.view, storage));
+  EXPECT_EQ(p.view.layout, WeightLayout::kQ8_0Rows16);
+  return p;
+}
+
+TEST_P(Rows16Test, MatchesReferenceAndTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q8_0_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps the file layout";
+  std::mt19937 rng(77);
+  ThreadPool pool(2);
+  for (size_t cols : {32, 96, 896}) {
+    for (size_t rows : {16, 48, 160}) {
+      for (bool raw : {false, true}) {
+        const TestMatrix m = make_matrix(DType::kQ8_0, rows, cols, rng, rows % 32 == 0 ? 0 : 5, raw);
+        std::vector<uint8_t> storage;
+        const TestMatrix p = repacked(*k, m, &storage);
+        for (size_t t : {1, 2, 3, 8, 9, 13, 17, 33, 45}) {
+          const std::vector<float> x = gaussian(t * cols, rng);
+          ASSERT_LE(run_case(*k, p, x, 0, t, pool), kTolerance)
+              << "rows " << rows << " cols " << cols << " tokens " << t << " raw " << raw;
+          // The panel products (33 and 45 tokens) read the repacked rows back exactly.
+          if (t >= kAmxMinTokens) {
+            std::vector<float> a(t * rows), b(t * rows);
+            matmul_with(*k, m.view, x.data(), t, a.data(), pool);
+            matmul_with(*k, p.view, x.data(), t, b.data(), pool);
+            ASSERT_EQ(a, b) << "rows " << rows << " cols " << cols << " tokens " << t;
+          }
+        }
+        // The reference reads the repacked layout too, to the bit.
+        const std::vector<float> x = gaussian(3 * cols, rng);
+        std::vector<float> a(3 * rows), b(3 * rows);
+        wafer::reference::matmul(m.view, x.data(), 3, a.data(), pool);
+        wafer::reference::matmul(p.view, x.data(), 3, b.data(), pool);
+        ASSERT_EQ(a, b);
+        // Rows decode to exactly what the file's bytes decode to.
+        std::vector<float> want(cols), got(cols);
+        for (size_t r = 0; r < rows; r += 7) {
+          get_row_with(*k, m.view, r, want.data());
+          get_row_with(*k, p.view, r, got.data());
+          ASSERT_EQ(want, got) << "row " << r;
+        }
+        // And back to the file's bytes, row by row.
+        const Matrix pm{DType::kQ8_0, rows, cols, row_bytes(DType::kQ8_0, cols), p.view.data, p.view.layout};
+        std::vector<uint8_t> row(row_bytes(DType::kQ8_0, cols));
+        for (size_t r = 0; r < rows; ++r) {
+          unpack_q8_0_rows16(pm, r, 0, cols / 32, row.data());
+          const uint8_t* orig = m.view.data + r * row.size();
+          ASSERT_TRUE(std::equal(row.begin(), row.end(), orig)) << "row " << r;
+        }
+      }
+    }
+  }
+}
+
+// A token's result is bit for bit the same whatever else is in the call: what batched
+// decoding and speculative verification rest on.
+TEST_P(Rows16Test, TokensOfABatchEqualLoneTokens) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q8_0_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps the file layout";
+  std::mt19937 rng(5);
+  ThreadPool pool(2);
+  const size_t rows = 64, cols = 224;
+  std::vector<uint8_t> storage;
+  const TestMatrix p = repacked(*k, make_matrix(DType::kQ8_0, rows, cols, rng), &storage);
+  for (size_t t : {2, 5, 8, 9, 16, 20, 40}) {
+    const std::vector<float> x = gaussian(t * cols, rng);
+    std::vector<float> all(t * rows), one(rows);
+    matmul_with(*k, p.view, x.data(), t, all.data(), pool, MatmulKernel::kPerToken);
+    for (size_t i = 0; i < t; ++i) {
+      matmul_with(*k, p.view, x.data() + i * cols, 1, one.data(), pool, MatmulKernel::kPerToken);
+      ASSERT_TRUE(std::equal(one.begin(), one.end(), all.begin() + i * rows)) << "token " << i << " of " << t;
+    }
+  }
+}
+
+TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  std::mt19937 rng(3);
+  std::vector<uint8_t> storage;
+  const bool reads = k->matvec_q8_0_rows16 != nullptr;
+  for (auto [type, rows] : {std::pair{DType::kQ8_0, size_t{24}}, std::pair{DType::kQ4_0, size_t{32}},
+                            std::pair{DType::kQ6_K, size_t{32}}, std::pair{DType::kQ8_0, size_t{32}}}) {
+    TestMatrix m = make_matrix(type, rows, block_elems(type) * 2, rng);
+    const WeightView before = m.view;
+    const bool want = reads && type == DType::kQ8_0 && rows % 16 == 0;
+    EXPECT_EQ(repack_weights_for(*k, &m.view, &storage), want) << dtype_name(type) << " rows " << rows;
+    if (!want) {
+      EXPECT_EQ(m.view.data, before.data);
+      EXPECT_EQ(m.view.layout, WeightLayout::kRows);
+    }
+  }
+  // Already repacked: left alone.
+  TestMatrix m = make_matrix(DType::kQ8_0, 16, 64, rng);
+  if (repack_weights_for(*k, &m.view, &storage)) {
+    std::vector<uint8_t> again;
+    const uint8_t* at = m.view.data;
+    EXPECT_FALSE(repack_weights_for(*k, &m.view, &again));
+    EXPECT_EQ(m.view.data, at);
+  }
+  EXPECT_FALSE(repack_weights_for(*kernel_table_for(Isa::kReference), &m.view, &storage));
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
+                         [](const auto& info) { return isa_name(info.param); });
 
 }  // namespace
 }  // namespace wafer::kernels::test

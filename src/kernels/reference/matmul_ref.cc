@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kernels/ops.h"
+#include "kernels/repack.h"
 #include "quant/quant.h"
 
 namespace wafer::reference {
@@ -11,8 +12,15 @@ void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, Th
   pool.parallel_for(w.rows, 16, [&](size_t begin, size_t end) {
     std::vector<float> row(w.cols);
     const size_t stride = w.row_stride_bytes();
+    std::vector<uint8_t> unpacked(w.layout == WeightLayout::kRows ? 0 : stride);
+    const kernels::Matrix m{w.type, w.rows, w.cols, stride, w.data, w.layout};
     for (size_t r = begin; r < end; ++r) {
-      dequantize_row(w.type, w.data + r * stride, row.data(), w.cols);
+      const uint8_t* bytes = w.data + r * stride;
+      if (w.layout != WeightLayout::kRows) {
+        kernels::unpack_q8_0_rows16(m, r, 0, w.cols / 32, unpacked.data());
+        bytes = unpacked.data();
+      }
+      dequantize_row(w.type, bytes, row.data(), w.cols);
       for (size_t t = 0; t < num_tokens; ++t) {
         const float* xt = x + t * w.cols;
         double acc = 0.0;

@@ -1,0 +1,84 @@
+// AVX-512 VNNI matrix-vector product for Q8_0 in kQ8_0Rows16 (kernels/repack.h). A block
+// of a 16-row group is 8 ZMMs of unsigned weights; each token's block is 8 vpdpbusd with a
+// broadcast word of its int8 activations, started at -128 * (its sum) to take the +128
+// back, then one convert, one scale product and one FMA for all 16 rows. The ZMMs of
+// weights are loaded once for every token of a pass, and each row's sum ends in its own
+// lane, so there is no horizontal reduction. A token's result takes the same operations
+// whatever the other tokens of the call, so batched and lone results are bit for bit equal.
+#include "kernels/avx512/kernels.h"
+#include "kernels/avx512/simd.h"
+
+namespace wafer::kernels::avx512 {
+namespace {
+
+inline int32_t load_word(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+// How far ahead of its loads the kernel asks for weights. With several tokens a block's
+// arithmetic is slow enough that the hardware prefetcher alone leaves DRAM idle (8 tokens
+// ran at half the speed without it); one token streams best a little ahead.
+constexpr size_t prefetch_bytes(int tokens) { return tokens <= 2 ? 2048 : 8192; }
+
+template <int T>
+void group(const uint8_t* quants, const uint8_t* scales, size_t nb, const Activations& a, size_t t0,
+           float* y, size_t y_stride) {
+  const size_t cols = a.cols, lanes = cols / 4;
+  const int8_t* xq = a.qs + t0 * cols;
+  const float* xs = a.lane_scale + t0 * lanes;
+  const int32_t* xn = a.block_neg_sum128 + t0 * nb;
+  __m512 acc[T];
+  #pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, quants += 512, scales += 32) {
+    __m512i w[8];
+    #pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      _mm_prefetch(reinterpret_cast<const char*>(quants + prefetch_bytes(T) + 64 * j), _MM_HINT_T0);
+      w[j] = _mm512_loadu_si512(quants + 64 * j);
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
+    #pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const int8_t* x = xq + t * cols + 32 * b;
+      __m512i dot = _mm512_set1_epi32(xn[t * nb + b]);
+      #pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) dot = _mm512_dpbusd_epi32(dot, w[j], _mm512_set1_epi32(load_word(x + 4 * j)));
+      const __m512 s = _mm512_mul_ps(d, _mm512_set1_ps(xs[t * lanes + 8 * b]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+    }
+  }
+  #pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+}  // namespace
+
+void matvec_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                        size_t num_tokens, float* y) {
+  const size_t nb = w.cols / 32;
+  const uint8_t* scale_base = w.data + w.rows / 16 * nb * 512;
+  for (size_t r = row_begin; r < row_end; r += 16) {
+    const size_t g = r / 16;
+    const uint8_t* q = w.data + g * nb * 512;
+    const uint8_t* s = scale_base + g * nb * 32;
+    for (size_t t0 = 0; t0 < num_tokens; t0 += kTokensPerPass) {
+      const size_t n = num_tokens - t0 < kTokensPerPass ? num_tokens - t0 : kTokensPerPass;
+      float* out = y + t0 * w.rows + r;
+      switch (n) {
+        case 1: group<1>(q, s, nb, act, t0, out, w.rows); break;
+        case 2: group<2>(q, s, nb, act, t0, out, w.rows); break;
+        case 3: group<3>(q, s, nb, act, t0, out, w.rows); break;
+        case 4: group<4>(q, s, nb, act, t0, out, w.rows); break;
+        case 5: group<5>(q, s, nb, act, t0, out, w.rows); break;
+        case 6: group<6>(q, s, nb, act, t0, out, w.rows); break;
+        case 7: group<7>(q, s, nb, act, t0, out, w.rows); break;
+        default: group<8>(q, s, nb, act, t0, out, w.rows); break;
+      }
+    }
+  }
+}
+
+}  // namespace wafer::kernels::avx512
