@@ -1,5 +1,5 @@
-// Attention drivers: work split over (token, kv head, position split), partial-softmax
-// merge, the portable range kernel and the double-precision reference.
+// Attention drivers: work split over (kv head, chunk of positions, run of tokens), the
+// chunks' partial-softmax merge, the portable kernel and the double-precision reference.
 #include "model/attention.h"
 
 #include <algorithm>
@@ -16,7 +16,10 @@
 namespace wafer {
 namespace {
 
-constexpr int64_t kMinPositionsPerSplit = 256;
+// Tokens a task takes at once (they share each converted block of keys and values), and the
+// most floats of partial states one wave of tokens keeps (16 MiB).
+constexpr size_t kTaskTokens = 16;
+constexpr size_t kMaxStateFloats = size_t{4} << 20;
 
 float load(const AttentionArgs& a, const uint8_t* base, int64_t pos, int64_t index) {
   const uint8_t* row = base + pos * a.cache->row_bytes();
@@ -31,109 +34,126 @@ bool force_reference() {
 
 }  // namespace
 
-void attend_range_portable(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
-                           int64_t begin, int64_t end, SoftmaxPartial* part, float* acc) {
-  const int64_t d = a.head_dim;
+void attend_portable(const AttentionArgs& a, const AttendTask& task) {
+  const int64_t d = a.head_dim, group = task.group, kv_head = task.kv_head;
   const uint8_t* keys = a.cache->keys(a.layer);
   const uint8_t* values = a.cache->values(a.layer);
   std::vector<float> k(d), v(d);
-  for (int64_t pos = begin; pos < end; ++pos) {
-    for (int64_t i = 0; i < d; ++i) {
-      k[i] = load(a, keys, pos, kv_head * d + i);
-      v[i] = load(a, values, pos, kv_head * d + i);
-    }
-    for (int64_t g = 0; g < group; ++g) {
-      float dot = 0.0f;
-      for (int64_t i = 0; i < d; ++i) dot += q[g * d + i] * k[i];
-      const float s = dot * a.scale;
-      SoftmaxPartial& p = part[g];
-      float* o = acc + g * d;
-      if (s > p.max) {  // rescale what was accumulated under the old maximum
-        const float c = std::exp(p.max - s);
-        p.sum *= c;
-        for (int64_t i = 0; i < d; ++i) o[i] *= c;
-        p.max = s;
+  for (size_t t = 0; t < task.num_tokens; ++t) {
+    const float* q = task.q + t * task.q_stride;
+    auto* part = reinterpret_cast<SoftmaxPartial*>(task.state + t * task.state_stride);
+    float* acc = task.state + t * task.state_stride + 2 * group;
+    for (int64_t pos = task.begin; pos < task.end[t]; ++pos) {
+      for (int64_t i = 0; i < d; ++i) {
+        k[i] = load(a, keys, pos, kv_head * d + i);
+        v[i] = load(a, values, pos, kv_head * d + i);
       }
-      const float w = std::exp(s - p.max);
-      p.sum += w;
-      for (int64_t i = 0; i < d; ++i) o[i] += w * v[i];
+      for (int64_t g = 0; g < group; ++g) {
+        float dot = 0.0f;
+        for (int64_t i = 0; i < d; ++i) dot += q[g * d + i] * k[i];
+        const float s = dot * a.scale;
+        SoftmaxPartial& p = part[g];
+        float* o = acc + g * d;
+        if (s > p.max) {  // rescale what was accumulated under the old maximum
+          const float c = std::exp(p.max - s);
+          p.sum *= c;
+          for (int64_t i = 0; i < d; ++i) o[i] *= c;
+          p.max = s;
+        }
+        const float w = std::exp(s - p.max);
+        p.sum += w;
+        for (int64_t i = 0; i < d; ++i) o[i] += w * v[i];
+      }
     }
   }
 }
 
-void attention_with(const AttentionArgs& a, ThreadPool& pool, AttendRangeFn attend) {
+void attention_with(const AttentionArgs& a, ThreadPool& pool, AttendFn attend) {
   const int64_t group = a.n_head / a.n_head_kv, d = a.head_dim;
-  // With too few (kv head) units for the threads, a token's positions are split. The split
-  // depends only on the token's own position, never on how many tokens the call holds, so a
-  // token's output is bit for bit the same decoded alone or scored in a batch (speculative
-  // verification relies on it).
   const size_t n = a.num_tokens;
-  std::vector<int64_t> splits(n, 1);
-  std::vector<size_t> first_unit(n + 1, 0);  // token t's units are [first_unit[t], first_unit[t+1])
-  for (size_t t = 0; t < n; ++t) {
-    const int64_t n_pos = a.start_pos + static_cast<int64_t>(t) + 1;
-    if (a.n_head_kv < 2 * pool.num_threads())
-      splits[t] = std::clamp<int64_t>(n_pos / kMinPositionsPerSplit, 1,
-                                      (2 * pool.num_threads() + a.n_head_kv - 1) / a.n_head_kv);
-    first_unit[t + 1] = first_unit[t] + static_cast<size_t>(a.n_head_kv * splits[t]);
-  }
-  const size_t units = first_unit[n];
-  const size_t unit_floats = static_cast<size_t>(group * (d + 2));
-  std::vector<float> partials(units * unit_floats);
-  pool.parallel_for(units, 1, [&](size_t begin, size_t end) {
-    for (size_t u = begin; u < end; ++u) {
-      const size_t t = static_cast<size_t>(std::upper_bound(first_unit.begin(), first_unit.end(), u) - first_unit.begin()) - 1;
-      const size_t local = u - first_unit[t];
-      const int64_t s_t = splits[t];
-      const int64_t kv_head = static_cast<int64_t>(local) / s_t;
-      const int64_t split = static_cast<int64_t>(local) % s_t;
-      const int64_t n_pos = a.start_pos + static_cast<int64_t>(t) + 1;
-      const int64_t p0 = n_pos * split / s_t, p1 = n_pos * (split + 1) / s_t;
-      float* slot = &partials[u * unit_floats];
-      auto* part = reinterpret_cast<SoftmaxPartial*>(slot);
-      float* acc = slot + 2 * group;
-      for (int64_t g = 0; g < group; ++g) part[g] = {-std::numeric_limits<float>::infinity(), 0.0f};
-      std::fill_n(acc, group * d, 0.0f);
-      const float* q = a.q + t * a.n_head * d + kv_head * group * d;
-      if (p0 < p1) attend(a, q, kv_head, group, p0, p1, part, acc);
-    }
-  });
-  // Merge the splits of each (token, kv head): rescale to the common maximum, normalise.
-  for (size_t t = 0; t < n; ++t) {
-    for (int64_t kv_head = 0; kv_head < a.n_head_kv; ++kv_head) {
-      const int64_t s_t = splits[t];
-      const size_t first = first_unit[t] + static_cast<size_t>(kv_head * s_t);
-      for (int64_t g = 0; g < group; ++g) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t s = 0; s < s_t; ++s)
-          m = std::max(m, reinterpret_cast<SoftmaxPartial*>(&partials[(first + s) * unit_floats])[g].max);
-        float* out = a.out + t * a.n_head * d + (kv_head * group + g) * d;
-        std::fill_n(out, d, 0.0f);
-        float sum = 0.0f;
-        for (int64_t s = 0; s < s_t; ++s) {
-          const float* slot = &partials[(first + s) * unit_floats];
-          const SoftmaxPartial p = reinterpret_cast<const SoftmaxPartial*>(slot)[g];
-          if (p.sum == 0.0f) continue;
-          const float c = std::exp(p.max - m);
-          sum += p.sum * c;
-          const float* acc = slot + 2 * group + g * d;
-          for (int64_t i = 0; i < d; ++i) out[i] += acc[i] * c;
+  if (n == 0) return;
+  const int64_t last_end = a.start_pos + static_cast<int64_t>(n);  // positions the last token sees
+  const size_t chunks = static_cast<size_t>((last_end + kAttentionChunk - 1) / kAttentionChunk);
+  const size_t kv_heads = static_cast<size_t>(a.n_head_kv);
+  const size_t state_floats = static_cast<size_t>(group * (d + 2));
+  // Tokens are taken in waves that bound the partial states' memory, and within a wave in
+  // runs of kTaskTokens per task.
+  const size_t per_token = kv_heads * chunks * state_floats;
+  const size_t wave = std::min(n, std::max(kTaskTokens, kMaxStateFloats / per_token / kTaskTokens * kTaskTokens));
+  std::vector<float> states;
+  std::vector<int64_t> ends;
+  for (size_t w0 = 0; w0 < n; w0 += wave) {
+    const size_t wn = std::min(wave, n - w0);
+    const size_t runs = (wn + kTaskTokens - 1) / kTaskTokens;
+    // states[((kv * chunks + c) * wn + t) * state_floats]: token w0 + t, kv head, chunk c.
+    states.resize(kv_heads * chunks * wn * state_floats);
+    ends.resize(chunks * wn);
+    for (size_t c = 0; c < chunks; ++c)
+      for (size_t t = 0; t < wn; ++t)
+        ends[c * wn + t] = std::min<int64_t>(a.start_pos + static_cast<int64_t>(w0 + t) + 1,
+                                             static_cast<int64_t>(c + 1) * kAttentionChunk);
+    pool.parallel_for(kv_heads * chunks * runs, 1, [&](size_t begin, size_t end) {
+      for (size_t u = begin; u < end; ++u) {
+        const size_t run = u % runs, c = u / runs % chunks, kv = u / runs / chunks;
+        const size_t t0 = run * kTaskTokens, tn = std::min(kTaskTokens, wn - t0);
+        float* state = &states[((kv * chunks + c) * wn + t0) * state_floats];
+        for (size_t t = 0; t < tn; ++t) {
+          float* st = state + t * state_floats;
+          auto* part = reinterpret_cast<SoftmaxPartial*>(st);
+          for (int64_t g = 0; g < group; ++g) part[g] = {-std::numeric_limits<float>::infinity(), 0.0f};
+          std::fill_n(st + 2 * group, group * d, 0.0f);
         }
-        const float inv = 1.0f / sum;
-        for (int64_t i = 0; i < d; ++i) out[i] *= inv;
+        AttendTask task;
+        task.q = a.q + (w0 + t0) * a.n_head * d + kv * group * d;
+        task.q_stride = static_cast<size_t>(a.n_head * d);
+        task.kv_head = static_cast<int64_t>(kv);
+        task.group = group;
+        task.begin = static_cast<int64_t>(c) * kAttentionChunk;
+        task.end = &ends[c * wn + t0];
+        task.num_tokens = tn;
+        task.state = state;
+        task.state_stride = state_floats;
+        if (task.end[tn - 1] > task.begin) attend(a, task);
       }
-    }
+    });
+    // Merge each (token, head)'s chunks in chunk order: rescale to the common maximum, normalise.
+    pool.parallel_for(wn, 8, [&](size_t begin, size_t end) {
+      for (size_t t = begin; t < end; ++t) {
+        for (size_t kv = 0; kv < kv_heads; ++kv) {
+          for (int64_t g = 0; g < group; ++g) {
+            auto part_at = [&](size_t c) {
+              return reinterpret_cast<const SoftmaxPartial*>(&states[((kv * chunks + c) * wn + t) * state_floats])[g];
+            };
+            float m = -std::numeric_limits<float>::infinity();
+            for (size_t c = 0; c < chunks; ++c) m = std::max(m, part_at(c).max);
+            float* out = a.out + (w0 + t) * a.n_head * d + (static_cast<int64_t>(kv) * group + g) * d;
+            std::fill_n(out, d, 0.0f);
+            float sum = 0.0f;
+            for (size_t c = 0; c < chunks; ++c) {
+              const SoftmaxPartial p = part_at(c);
+              if (p.sum == 0.0f) continue;
+              const float scale = std::exp(p.max - m);
+              sum += p.sum * scale;
+              const float* acc = &states[((kv * chunks + c) * wn + t) * state_floats] + 2 * group + g * d;
+              for (int64_t i = 0; i < d; ++i) out[i] += acc[i] * scale;
+            }
+            const float inv = 1.0f / sum;
+            for (int64_t i = 0; i < d; ++i) out[i] *= inv;
+          }
+        }
+      }
+    });
   }
 }
 
 void attention_portable(const AttentionArgs& args, ThreadPool& pool) {
-  attention_with(args, pool, attend_range_portable);
+  attention_with(args, pool, attend_portable);
 }
 
 void attention(const AttentionArgs& args, ThreadPool& pool) {
   static const bool avx512 = !force_reference() && detect_cpu_features().avx512;
   if (avx512 && args.cache->type() == DType::kF16 && args.head_dim % 16 == 0 && args.head_dim <= 256)
-    attention_with(args, pool, attend_range_avx512_f16);
+    attention_with(args, pool, attend_avx512_f16);
   else
     attention_portable(args, pool);
 }

@@ -1,7 +1,8 @@
-// Causal grouped-query attention over a KV cache. Each (token, kv head) streams its keys and
-// values once for all the query heads of its group with an online softmax (flash-style, no
-// score buffer); a single decoding token splits the positions across threads (split-K) and
-// merges the partial softmaxes. The scalar reference is the spec.
+// Causal grouped-query attention over a KV cache, flash-style: work is split into (kv head,
+// chunk of positions, run of tokens) tasks, each streaming its keys and values once for all
+// the query heads of its group and all its tokens with an online softmax (no score buffer);
+// the chunks' partial softmaxes are then merged. A single decoding token so spreads its
+// positions across threads (split-K). The scalar reference is the spec.
 #pragma once
 
 #include <cstddef>
@@ -42,14 +43,33 @@ struct SoftmaxPartial {
   float max;
   float sum;
 };
-// Accumulates positions [begin, end) of kv head `kv_head` for the `group` query heads
-// q[g * head_dim ...]; state: part[group], acc[group * head_dim] (unnormalised).
-using AttendRangeFn = void (*)(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
-                               int64_t begin, int64_t end, SoftmaxPartial* part, float* acc);
-void attend_range_portable(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
-                           int64_t begin, int64_t end, SoftmaxPartial* part, float* acc);
-void attend_range_avx512_f16(const AttentionArgs& a, const float* q, int64_t kv_head, int64_t group,
-                             int64_t begin, int64_t end, SoftmaxPartial* part, float* acc);
-void attention_with(const AttentionArgs& args, ThreadPool& pool, AttendRangeFn attend);
+
+// The cache is taken in chunks of kAttentionChunk positions on a fixed grid (chunk c holds
+// positions [c * kAttentionChunk, (c + 1) * kAttentionChunk)), each chunk's partial softmax
+// kept apart and merged in chunk order. The grid depends on nothing but position, so a
+// token's output is bit for bit the same alone or among others (batched decoding and
+// speculative verification rely on it), and the chunks are the split-K of decode.
+constexpr int64_t kAttentionChunk = 512;
+
+// One unit of work: the `group` query heads of kv head `kv_head` for `num_tokens` tokens,
+// over positions [begin, end[i]) of one chunk for token i (end[i] <= begin: none). Token i's
+// query heads start at q + i * q_stride; its partial state is at
+// state + i * state_stride: SoftmaxPartial[group], then acc[group * head_dim] (unnormalised).
+struct AttendTask {
+  const float* q = nullptr;
+  size_t q_stride = 0;
+  int64_t kv_head = 0;
+  int64_t group = 0;
+  int64_t begin = 0;
+  const int64_t* end = nullptr;
+  size_t num_tokens = 0;
+  float* state = nullptr;
+  size_t state_stride = 0;
+};
+// Fills the task's partial states (which start empty: max -inf, sum 0, acc 0).
+using AttendFn = void (*)(const AttentionArgs& a, const AttendTask& task);
+void attend_portable(const AttentionArgs& a, const AttendTask& task);
+void attend_avx512_f16(const AttentionArgs& a, const AttendTask& task);
+void attention_with(const AttentionArgs& args, ThreadPool& pool, AttendFn attend);
 
 }  // namespace wafer

@@ -1,5 +1,5 @@
 // Attention implementations against the double-precision reference: GQA groups, head dims,
-// prefill and single-token decode (split-K), F16 and F32 caches.
+// prefill and single-token decode (split-K), F16 and F32 caches, tokens alone and together.
 #include <random>
 
 #include <gtest/gtest.h>
@@ -50,17 +50,34 @@ void check(const Shape& s, DType kv_type, int threads, bool avx512) {
   a.out = want.data();
   reference::attention(a, pool);
   a.out = got.data();
-  if (avx512) attention_with(a, pool, attend_range_avx512_f16);
-  else attention_portable(a, pool);
+  auto run = [&](const AttentionArgs& args) {
+    if (avx512) attention_with(args, pool, attend_avx512_f16);
+    else attention_portable(args, pool);
+  };
+  run(a);
   for (size_t i = 0; i < want.size(); ++i)
     ASSERT_NEAR(got[i], want[i], 2e-5f + 2e-5f * std::abs(want[i]))
         << "index " << i << " heads " << s.n_head << "/" << s.n_head_kv << " dim " << s.head_dim
         << " start " << s.start_pos << " tokens " << s.num_tokens << " threads " << threads;
+  // Each token alone gives bit for bit what it gave among the others (batched decoding and
+  // speculative verification rest on it).
+  std::vector<float> alone(c.q_dim());
+  for (size_t t = 0; t < s.num_tokens; t += 1 + s.num_tokens / 5) {
+    AttentionArgs one = a;
+    one.q = q.data() + t * c.q_dim();
+    one.out = alone.data();
+    one.start_pos = s.start_pos + static_cast<int64_t>(t);
+    one.num_tokens = 1;
+    run(one);
+    ASSERT_TRUE(std::equal(alone.begin(), alone.end(), got.begin() + t * c.q_dim()))
+        << "token " << t << " of " << s.num_tokens << " start " << s.start_pos << " threads " << threads;
+  }
 }
 
 const Shape kShapes[] = {
     {4, 2, 64, 0, 1},     {14, 2, 64, 0, 29},   {14, 2, 64, 700, 1}, {12, 2, 128, 1500, 1},
     {8, 8, 32, 3, 5},     {28, 4, 128, 100, 17}, {4, 1, 16, 1030, 1}, {2, 2, 64, 0, 40},
+    {14, 2, 64, 1020, 9}, {12, 2, 128, 500, 30}, {4, 2, 32, 0, 530},  // across chunks of the cache
 };
 
 TEST(Attention, PortableMatchesReference) {
