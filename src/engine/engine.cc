@@ -52,7 +52,6 @@ struct Sequence {
   Slot* slot = nullptr;
   std::unique_ptr<Slot> own;  // a private slot, when the one it names is busy
   std::string slot_name;      // the named slot it holds ("" otherwise)
-  bool anonymous = false;     // holds the anonymous slot
   Clock::time_point start;
   size_t reuse = 0;
   DoneEvent done;
@@ -282,7 +281,6 @@ void EngineImpl::acquire_slot(Sequence& s) {
     if (!anonymous_ || !anonymous_->in_use) {
       if (!anonymous_ || !config_.prefix_reuse) anonymous_ = std::make_unique<Slot>(fresh());
       s.slot = anonymous_.get();
-      s.anonymous = true;
     }
   } else {
     auto it = slots_.find(r.cache_slot);
@@ -383,8 +381,9 @@ void EngineImpl::prefill_step(Sequence& s, bool whole) {
       const size_t n = std::min(chunk, r.prompt.size() - end);
       auto out = model_->forward(slot.cache, std::span(r.prompt).subspan(end, n), false, pool_);
       if (!out) return fail(s, out.take_error());
+      slot.tokens.insert(slot.tokens.end(), r.prompt.begin() + static_cast<std::ptrdiff_t>(end),
+                         r.prompt.begin() + static_cast<std::ptrdiff_t>(end + n));
       end += n;
-      slot.tokens.assign(r.prompt.begin(), r.prompt.begin() + static_cast<std::ptrdiff_t>(end));
       logits = *out;
       std::lock_guard<std::mutex> lock(mu_);
       stats_.prefill_tokens += static_cast<int64_t>(n);
