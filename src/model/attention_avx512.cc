@@ -9,13 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kernels/avx512/simd.h"
 #include "model/attention.h"
 
 namespace wafer {
 namespace {
-constexpr int64_t kBlock = 16;
+constexpr int64_t kBlock = 32;  // positions a block: two vectors of 16
 constexpr int64_t kMaxHeadDim = 256;
 
 // In-register transpose of 16 rows of 16 floats.
@@ -48,54 +49,102 @@ inline void transpose16(__m512 r[16]) {
 // R query heads (rows q + r * d) against one block: scores, online-softmax update, output
 // accumulation. The rows are interleaved only for instruction-level parallelism; each row's
 // arithmetic is its own.
+// The maximum of all lanes of v, in every lane.
+inline __m512 max_all(__m512 v) {
+  v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  return _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+// Scores of R query heads (rows q + r * d) for the block's two halves of 16 positions, each
+// broadcast query element used for both halves; then the online-softmax update. Leaves the
+// block's weights in w[r][0..31] and each row's rescale factor exp(old max - new max) in
+// rescale[r] (1 exactly where the maximum stays, 0 on the first block: no branch).
+template <int VECS, int R>
+inline void score_rows(const float* q, const float* kt, int64_t n, __m512 scale, SoftmaxPartial* p,
+                       float (*w)[kBlock], __m512* rescale) {
+  constexpr int64_t d = VECS * 16;
+  __m512 sa[R], sb[R];
+  #pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) sa[r] = sb[r] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < d; ++i) {
+    const __m512 ka = _mm512_load_ps(kt + i * kBlock), kb = _mm512_load_ps(kt + i * kBlock + 16);
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 qv = _mm512_set1_ps(q[r * d + i]);
+      sa[r] = _mm512_fmadd_ps(qv, ka, sa[r]);
+      sb[r] = _mm512_fmadd_ps(qv, kb, sb[r]);
+    }
+  }
+  const __mmask16 va = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
+  const __mmask16 vb = static_cast<__mmask16>(n <= 16 ? 0 : (1u << (n - 16)) - 1);
+  const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  #pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const __m512 a = _mm512_mask_mov_ps(neg_inf, va, _mm512_mul_ps(sa[r], scale));
+    const __m512 b = _mm512_mask_mov_ps(neg_inf, vb, _mm512_mul_ps(sb[r], scale));
+    const __m512 old_max = _mm512_set1_ps(p[r].max);
+    const __m512 new_max = _mm512_max_ps(old_max, max_all(_mm512_max_ps(a, b)));
+    rescale[r] = kernels::avx512::exp_ps(_mm512_sub_ps(old_max, new_max));
+    const __m512 wa = _mm512_maskz_mov_ps(va, kernels::avx512::exp_ps(_mm512_sub_ps(a, new_max)));
+    const __m512 wb = _mm512_maskz_mov_ps(vb, kernels::avx512::exp_ps(_mm512_sub_ps(b, new_max)));
+    p[r].sum = p[r].sum * _mm512_cvtss_f32(rescale[r]) + _mm512_reduce_add_ps(_mm512_add_ps(wa, wb));
+    p[r].max = _mm512_cvtss_f32(new_max);
+    _mm512_store_ps(w[r], wa);
+    _mm512_store_ps(w[r] + 16, wb);
+  }
+}
+
+// out[r] = out[r] * rescale[r] + sum_j w[r][j] * v[j] for R rows (R <= 4) and COLS <= 4
+// vectors of the head from column c0: each broadcast weight is used for COLS FMAs.
+template <int VECS, int R, int COLS>
+inline void accumulate_rows(const float* vbuf, int64_t c0, const float (*w)[kBlock], const __m512* rescale,
+                            float* o) {
+  constexpr int64_t d = VECS * 16;
+  __m512 acc[R][COLS];
+  #pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) acc[r][c] = _mm512_mul_ps(_mm512_loadu_ps(o + r * d + c0 + c * 16), rescale[r]);
+  #pragma GCC unroll 4
+  for (int64_t j = 0; j < kBlock; ++j) {
+    __m512 v[COLS];
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) v[c] = _mm512_load_ps(vbuf + j * d + c0 + c * 16);
+    #pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 wv = _mm512_set1_ps(w[r][j]);
+      #pragma GCC unroll 4
+      for (int c = 0; c < COLS; ++c) acc[r][c] = _mm512_fmadd_ps(wv, v[c], acc[r][c]);
+    }
+  }
+  #pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) _mm512_storeu_ps(o + r * d + c0 + c * 16, acc[r][c]);
+}
+
+// All of a head's columns for R <= 4 rows.
+template <int VECS, int R>
+inline void accumulate_head(const float* vbuf, const float (*w)[kBlock], const __m512* rescale, float* o) {
+  for (int64_t g = 0; g < VECS / 4; ++g) accumulate_rows<VECS, R, 4>(vbuf, g * 64, w, rescale, o);
+  if constexpr (VECS % 4 != 0) accumulate_rows<VECS, R, VECS % 4>(vbuf, VECS / 4 * 64, w, rescale, o);
+}
+
+// R <= 8 query heads against one block of 32 positions.
 template <int VECS, int R>
 inline void rows_block(const float* q, const float* kt, const float* vbuf, int64_t n, __m512 scale,
                        SoftmaxPartial* p, float* o) {
   constexpr int64_t d = VECS * 16;
-  __m512 s0[R], s1[R];
-  #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) s0[r] = s1[r] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < d; i += 2) {
-    const __m512 k0 = _mm512_load_ps(kt + i * 16), k1 = _mm512_load_ps(kt + (i + 1) * 16);
-    #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      s0[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * d + i]), k0, s0[r]);
-      s1[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * d + i + 1]), k1, s1[r]);
-    }
-  }
-  const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1);
-  // The new maxima and the rescale factors exp(old max - new max) of all rows in one vector
-  // (1 exactly where the maximum stays, 0 on the first block), so there is no branch.
-  alignas(64) float old_max[16] = {}, new_max[16] = {}, rescale[16];
-  __m512 scores[R];
-  #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    scores[r] = _mm512_mul_ps(_mm512_add_ps(s0[r], s1[r]), scale);
-    old_max[r] = p[r].max;
-    new_max[r] = std::max(p[r].max, _mm512_mask_reduce_max_ps(valid, scores[r]));
-  }
-  _mm512_store_ps(rescale, kernels::avx512::exp_ps(_mm512_sub_ps(_mm512_load_ps(old_max), _mm512_load_ps(new_max))));
-  alignas(64) float weights[R][kBlock];
-  #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    const __m512 w = _mm512_maskz_mov_ps(valid, kernels::avx512::exp_ps(_mm512_sub_ps(scores[r], _mm512_set1_ps(new_max[r]))));
-    p[r].sum = p[r].sum * rescale[r] + _mm512_reduce_add_ps(w);
-    p[r].max = new_max[r];
-    _mm512_store_ps(weights[r], w);
-  }
-  // Invalid positions have weight 0 (and finite or zeroed values), so all 16 are summed.
-  for (int64_t i = 0; i < VECS; ++i) {
-    __m512 acc[R];
-    #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_mul_ps(_mm512_loadu_ps(o + r * d + i * 16), _mm512_set1_ps(rescale[r]));
-    #pragma GCC unroll 16
-    for (int64_t j = 0; j < kBlock; ++j) {
-      const __m512 v = _mm512_load_ps(vbuf + j * d + i * 16);
-      #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(weights[r][j]), v, acc[r]);
-    }
-    #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) _mm512_storeu_ps(o + r * d + i * 16, acc[r]);
+  alignas(64) float w[R][kBlock];
+  __m512 rescale[R];
+  score_rows<VECS, R>(q, kt, n, scale, p, w, rescale);
+  if constexpr (R > 4) {
+    accumulate_head<VECS, 4>(vbuf, w, rescale, o);
+    accumulate_head<VECS, R - 4>(vbuf, w + 4, rescale + 4, o + 4 * d);
+  } else {
+    accumulate_head<VECS, R>(vbuf, w, rescale, o);
   }
 }
 
@@ -120,42 +169,44 @@ void heads_block(const float* q, int64_t group, const float* kt, const float* vb
   }
 }
 
+// Keys of 16 positions [p0, p0 + n) (zero past n) converted and transposed into
+// kt[i * kBlock + j0 + j], values into vbuf[(j0 + j) * d].
+template <int VECS>
+inline void convert_half(const uint8_t* keys, const uint8_t* values, size_t row, int64_t p0, int64_t n, int64_t j0,
+                         float* kt, float* vbuf) {
+  constexpr int64_t d = VECS * 16;
+  for (int64_t i = 0; i < VECS; ++i) {
+    __m512 r[16];
+    #pragma GCC unroll 16
+    for (int64_t j = 0; j < 16; ++j) {
+      const bool in = j < n;
+      r[j] = in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + (p0 + j) * row) + i))
+                : _mm512_setzero_ps();
+      _mm512_store_ps(vbuf + (j0 + j) * d + i * 16,
+                      in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + (p0 + j) * row) + i))
+                         : _mm512_setzero_ps());
+    }
+    transpose16(r);
+    #pragma GCC unroll 16
+    for (int64_t c = 0; c < 16; ++c) _mm512_store_ps(kt + (i * 16 + c) * kBlock + j0, r[c]);
+  }
+}
+
 template <int VECS>
 void attend_f16(const AttentionArgs& a, const AttendTask& task) {
   constexpr int64_t d = VECS * 16;
   const size_t row = a.cache->row_bytes();
   const uint8_t* keys = a.cache->keys(a.layer) + task.kv_head * d * 2;
   const uint8_t* values = a.cache->values(a.layer) + task.kv_head * d * 2;
-  alignas(64) float kt[kMaxHeadDim * kBlock];  // kt[i * 16 + j] = key element i of position j
+  alignas(64) float kt[kMaxHeadDim * kBlock];  // kt[i * kBlock + j] = key element i of position j
   alignas(64) float vbuf[kBlock * kMaxHeadDim];
   const __m512 scale = _mm512_set1_ps(a.scale);
   int64_t last = task.begin;
   for (size_t t = 0; t < task.num_tokens; ++t) last = std::max(last, task.end[t]);
   for (int64_t p0 = task.begin; p0 < last; p0 += kBlock) {
     const int64_t n = std::min(kBlock, last - p0);
-    for (int64_t i = 0; i < VECS; ++i) {
-      __m512 r[16];
-      if (n == kBlock) {
-        #pragma GCC unroll 16
-        for (int64_t j = 0; j < kBlock; ++j) {
-          r[j] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + (p0 + j) * row) + i));
-          _mm512_store_ps(vbuf + j * d + i * 16,
-                          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + (p0 + j) * row) + i)));
-        }
-      } else {
-        for (int64_t j = 0; j < kBlock; ++j) {
-          const bool in = j < n;
-          r[j] = in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + (p0 + j) * row) + i))
-                    : _mm512_setzero_ps();
-          _mm512_store_ps(vbuf + j * d + i * 16,
-                          in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + (p0 + j) * row) + i))
-                             : _mm512_setzero_ps());
-        }
-      }
-      transpose16(r);
-      #pragma GCC unroll 16
-      for (int64_t c = 0; c < 16; ++c) _mm512_store_ps(kt + (i * 16 + c) * 16, r[c]);
-    }
+    convert_half<VECS>(keys, values, row, p0, std::min<int64_t>(n, 16), 0, kt, vbuf);
+    convert_half<VECS>(keys, values, row, p0 + 16, std::max<int64_t>(n - 16, 0), 16, kt, vbuf);
     for (size_t t = 0; t < task.num_tokens; ++t) {
       const int64_t nt = std::min(n, task.end[t] - p0);
       if (nt <= 0) continue;
