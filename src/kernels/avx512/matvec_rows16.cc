@@ -22,6 +22,10 @@ inline int32_t load_word(const int8_t* p) {
 // ran at half the speed without it); one token streams best a little ahead.
 constexpr size_t prefetch_bytes(int tokens) { return tokens <= 2 ? 2048 : 8192; }
 
+// Tokens one pass takes: T accumulators, the block's 8 weight vectors and its scales fit
+// the 32 registers up to 16 (a verify of k = 8 drafts is 9 tokens: one pass).
+constexpr size_t kPassTokens = 16;
+
 template <int T>
 void group(const uint8_t* quants, const uint8_t* scales, size_t nb, const Activations& a, size_t t0,
            float* y, size_t y_stride) {
@@ -64,18 +68,18 @@ void matvec_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
     const size_t g = r / 16;
     const uint8_t* q = w.data + g * nb * 512;
     const uint8_t* s = scale_base + g * nb * 32;
-    for (size_t t0 = 0; t0 < num_tokens; t0 += kTokensPerPass) {
-      const size_t n = num_tokens - t0 < kTokensPerPass ? num_tokens - t0 : kTokensPerPass;
+    for (size_t t0 = 0; t0 < num_tokens; t0 += kPassTokens) {
+      const size_t n = num_tokens - t0 < kPassTokens ? num_tokens - t0 : kPassTokens;
       float* out = y + t0 * w.rows + r;
       switch (n) {
-        case 1: group<1>(q, s, nb, act, t0, out, w.rows); break;
-        case 2: group<2>(q, s, nb, act, t0, out, w.rows); break;
-        case 3: group<3>(q, s, nb, act, t0, out, w.rows); break;
-        case 4: group<4>(q, s, nb, act, t0, out, w.rows); break;
-        case 5: group<5>(q, s, nb, act, t0, out, w.rows); break;
-        case 6: group<6>(q, s, nb, act, t0, out, w.rows); break;
-        case 7: group<7>(q, s, nb, act, t0, out, w.rows); break;
-        default: group<8>(q, s, nb, act, t0, out, w.rows); break;
+#define WAFER_ROWS16_CASE(k) \
+  case k: group<k>(q, s, nb, act, t0, out, w.rows); break;
+        WAFER_ROWS16_CASE(1) WAFER_ROWS16_CASE(2) WAFER_ROWS16_CASE(3) WAFER_ROWS16_CASE(4)
+        WAFER_ROWS16_CASE(5) WAFER_ROWS16_CASE(6) WAFER_ROWS16_CASE(7) WAFER_ROWS16_CASE(8)
+        WAFER_ROWS16_CASE(9) WAFER_ROWS16_CASE(10) WAFER_ROWS16_CASE(11) WAFER_ROWS16_CASE(12)
+        WAFER_ROWS16_CASE(13) WAFER_ROWS16_CASE(14) WAFER_ROWS16_CASE(15)
+#undef WAFER_ROWS16_CASE
+        default: group<16>(q, s, nb, act, t0, out, w.rows); break;
       }
     }
   }
