@@ -19,36 +19,6 @@ namespace {
 constexpr int64_t kBlock = 32;  // positions a block: two vectors of 16
 constexpr int64_t kMaxHeadDim = 256;
 
-// In-register transpose of 16 rows of 16 floats.
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  // r[4q + j]: rows 4q..4q+3, column j of each 128-bit lane (lane l = columns 4l..4l+3).
-  for (int j = 0; j < 4; ++j) {
-    const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512 b = _mm512_shuffle_f32x4(r[j], r[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
-    const __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
-    t[j] = _mm512_shuffle_f32x4(a, c, _MM_SHUFFLE(2, 0, 2, 0));
-    t[j + 4] = _mm512_shuffle_f32x4(b, d, _MM_SHUFFLE(2, 0, 2, 0));
-    t[j + 8] = _mm512_shuffle_f32x4(a, c, _MM_SHUFFLE(3, 1, 3, 1));
-    t[j + 12] = _mm512_shuffle_f32x4(b, d, _MM_SHUFFLE(3, 1, 3, 1));
-  }
-  for (int i = 0; i < 16; ++i) r[i] = t[i];
-}
-
-// R query heads (rows q + r * d) against one block: scores, online-softmax update, output
-// accumulation. The rows are interleaved only for instruction-level parallelism; each row's
-// arithmetic is its own.
 // The maximum of all lanes of v, in every lane.
 inline __m512 max_all(__m512 v) {
   v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -186,7 +156,7 @@ inline void convert_half(const uint8_t* keys, const uint8_t* values, size_t row,
                       in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + (p0 + j) * row) + i))
                          : _mm512_setzero_ps());
     }
-    transpose16(r);
+    kernels::avx512::transpose16(r);
     #pragma GCC unroll 16
     for (int64_t c = 0; c < 16; ++c) _mm512_store_ps(kt + (i * 16 + c) * kBlock + j0, r[c]);
   }

@@ -5,6 +5,7 @@
 
 #include "kernels/amx_gemm.h"
 #include "kernels/avx512/kernels.h"
+#include "kernels/avx512/simd.h"
 
 namespace wafer::kernels::avx512 {
 namespace {
@@ -34,33 +35,6 @@ void convert_activations_bf16(const float* x, size_t cols, size_t cols_pad, uint
 }
 
 namespace {
-
-// In-register transpose of a 16x16 matrix of 32-bit elements.
-void transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  // r[4q + j] now holds rows 4q..4q+3, column group j of every 128-bit lane.
-  for (int j = 0; j < 4; ++j) {
-    const __m512i a = _mm512_shuffle_i32x4(r[j], r[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512i b = _mm512_shuffle_i32x4(r[j], r[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
-    const __m512i c = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512i d = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
-    t[j] = _mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(2, 0, 2, 0));
-    t[j + 4] = _mm512_shuffle_i32x4(b, d, _MM_SHUFFLE(2, 0, 2, 0));
-    t[j + 8] = _mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(3, 1, 3, 1));
-    t[j + 12] = _mm512_shuffle_i32x4(b, d, _MM_SHUFFLE(3, 1, 3, 1));
-  }
-  for (int i = 0; i < 16; ++i) r[i] = t[i];
-}
 
 // One B tile: rows[n][0..31] of 16 rows -> tile[kk][n] = pair (2kk, 2kk+1) of row n.
 void pack_tile(const float* rows, size_t row_stride, size_t num_rows, uint16_t* hi, uint16_t* lo) {

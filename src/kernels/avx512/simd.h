@@ -35,6 +35,41 @@ inline __m512 exp_ps(__m512 x) {
   return _mm512_scalef_ps(p, k);
 }
 
+// In-register transpose of a 16x16 matrix of 32-bit elements.
+inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // r[4q + j] now holds rows 4q..4q+3, column group j of every 128-bit lane.
+  for (int j = 0; j < 4; ++j) {
+    const __m512i a = _mm512_shuffle_i32x4(r[j], r[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512i b = _mm512_shuffle_i32x4(r[j], r[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+    const __m512i c = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512i d = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+    t[j] = _mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(2, 0, 2, 0));
+    t[j + 4] = _mm512_shuffle_i32x4(b, d, _MM_SHUFFLE(2, 0, 2, 0));
+    t[j + 8] = _mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(3, 1, 3, 1));
+    t[j + 12] = _mm512_shuffle_i32x4(b, d, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+// The same for 16 rows of 16 floats (the casts are free).
+inline void transpose16(__m512 r[16]) {
+  __m512i v[16];
+  for (int i = 0; i < 16; ++i) v[i] = _mm512_castps_si512(r[i]);
+  transpose16(v);
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_castsi512_ps(v[i]);
+}
+
 inline float f16_load(const uint8_t* p) {
   uint16_t h;
   __builtin_memcpy(&h, p, 2);
