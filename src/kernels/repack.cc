@@ -22,8 +22,12 @@ void pack_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
       const size_t gb = g * nb + b;
       std::memcpy(scales + gb * kGroupBlockScales + 2 * lane, src, 2);
       uint8_t* q = out + gb * kGroupBlockQuants + 4 * lane;
-      for (size_t j = 0; j < 8; ++j)
-        for (size_t i = 0; i < 4; ++i) q[64 * j + i] = static_cast<uint8_t>(src[2 + 4 * j + i] ^ 0x80);
+      for (size_t j = 0; j < 8; ++j) {
+        uint32_t v;
+        std::memcpy(&v, src + 2 + 4 * j, 4);
+        v ^= 0x80808080u;
+        std::memcpy(q + 64 * j, &v, 4);
+      }
     }
   }
 }
@@ -36,8 +40,12 @@ void unpack_q8_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
     const size_t gb = g * nb + b;
     std::memcpy(out, scales + gb * kGroupBlockScales + 2 * lane, 2);
     const uint8_t* q = w.data + gb * kGroupBlockQuants + 4 * lane;
-    for (size_t j = 0; j < 8; ++j)
-      for (size_t i = 0; i < 4; ++i) out[2 + 4 * j + i] = static_cast<uint8_t>(q[64 * j + i] ^ 0x80);
+    for (size_t j = 0; j < 8; ++j) {  // four bytes at a time, each q + 128 back to q
+      uint32_t v;
+      std::memcpy(&v, q + 64 * j, 4);
+      v ^= 0x80808080u;
+      std::memcpy(out + 2 + 4 * j, &v, 4);
+    }
   }
 }
 
