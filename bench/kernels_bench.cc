@@ -58,7 +58,7 @@ void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, s
   Fixture f;
   for (size_t i = 0; i < copies; ++i) f.copies.push_back(random_weights(type, rows, cols, i + 1));
   std::vector<WeightView> views;
-  std::vector<std::vector<uint8_t>> repacked(copies);
+  std::vector<WeightStorage> repacked(copies);
   for (size_t i = 0; i < copies; ++i) {
     views.push_back(WeightView{type, rows, cols, f.copies[i].data()});
     if (repack && !repack_weights(&views.back(), &repacked[i])) {

@@ -27,7 +27,7 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x,
                  size_t num_tokens, float* y, ThreadPool& pool, MatmulKernel kernel = MatmulKernel::kAuto);
 
 // repack_weights (ops.h) for a given level's kernels; pool (optional) splits the work.
-bool repack_weights_for(const KernelTable& table, WeightView* w, std::vector<uint8_t>* storage,
+bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* storage,
                         ThreadPool* pool = nullptr);
 
 // get_row on a given level's kernels.

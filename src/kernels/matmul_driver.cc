@@ -8,8 +8,6 @@
 #include <cstring>
 #include <vector>
 
-#include <cstdlib>
-
 #include "base/check.h"
 #include "kernels/amx_gemm.h"
 #include "kernels/dispatch.h"
@@ -276,16 +274,16 @@ void get_row_with(const KernelTable& table, const WeightView& w, size_t row, flo
   decode_row(table, to_matrix(w), row, 0, w.cols, out);
 }
 
-bool repack_weights_for(const KernelTable& table, WeightView* w, std::vector<uint8_t>* storage,
+bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* storage,
                         ThreadPool* pool) {
   if (w->layout != WeightLayout::kRows || table.matvec_q8_0_rows16 == nullptr ||
       !rows16_shape_ok(w->type, w->rows, w->cols))
     return false;
   const Matrix m = to_matrix(*w);
   const size_t bytes = w->rows * m.row_bytes;
-  storage->assign(bytes + 64, 0);
-  const uintptr_t p = reinterpret_cast<uintptr_t>(storage->data());
-  uint8_t* out = storage->data() + (round_up(p, 64) - p);
+  storage->reset(new uint8_t[bytes + 64]);  // every byte is written below
+  const uintptr_t p = reinterpret_cast<uintptr_t>(storage->get());
+  uint8_t* out = storage->get() + (round_up(p, 64) - p);
   if (pool != nullptr) {
     parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_q8_0_rows16(m, r0, r1, out); });
   } else {

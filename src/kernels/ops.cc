@@ -17,7 +17,7 @@ void get_row(const WeightView& w, size_t row, float* out) {
   kernels::get_row_with(kernels::active_kernel_table(), w, row, out);
 }
 
-bool repack_weights(WeightView* w, std::vector<uint8_t>* storage, ThreadPool* pool) {
+bool repack_weights(WeightView* w, WeightStorage* storage, ThreadPool* pool) {
   static const bool enabled = [] {
     const char* env = std::getenv("WAFER_REPACK");
     return env == nullptr || std::string_view(env) != "0";

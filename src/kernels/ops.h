@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/dtype.h"
@@ -35,12 +36,15 @@ enum class MatmulKernel { kAuto, kPerToken };
 void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool,
             MatmulKernel kernel = MatmulKernel::kAuto);
 
+// Owned bytes of a repacked matrix (left uninitialised until written).
+using WeightStorage = std::unique_ptr<uint8_t[]>;
+
 // Where the active level's matrix-vector kernels read `w` faster in another layout (Q8_0
 // on AVX-512: rows interleaved by 16), writes it in that layout to `storage`, points w at it
 // and returns true; otherwise returns false and leaves both alone. Every op gives the same
 // results on either layout. WAFER_REPACK=0 in the environment turns it off. `pool`
 // (optional) shares the work.
-bool repack_weights(WeightView* w, std::vector<uint8_t>* storage, ThreadPool* pool = nullptr);
+bool repack_weights(WeightView* w, WeightStorage* storage, ThreadPool* pool = nullptr);
 
 // Copies row `row` of w, decoded to float, into out[w.cols] (embedding lookup).
 void get_row(const WeightView& w, size_t row, float* out);

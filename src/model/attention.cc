@@ -38,16 +38,21 @@ void attend_portable(const AttentionArgs& a, const AttendTask& task) {
   const int64_t d = a.head_dim, group = task.group, kv_head = task.kv_head;
   const uint8_t* keys = a.cache->keys(a.layer);
   const uint8_t* values = a.cache->values(a.layer);
+  int64_t last = task.begin;
+  for (size_t t = 0; t < task.num_tokens; ++t) last = std::max(last, task.end[t]);
   std::vector<float> k(d), v(d);
-  for (size_t t = 0; t < task.num_tokens; ++t) {
-    const float* q = task.q + t * task.q_stride;
-    auto* part = reinterpret_cast<SoftmaxPartial*>(task.state + t * task.state_stride);
-    float* acc = task.state + t * task.state_stride + 2 * group;
-    for (int64_t pos = task.begin; pos < task.end[t]; ++pos) {
-      for (int64_t i = 0; i < d; ++i) {
-        k[i] = load(a, keys, pos, kv_head * d + i);
-        v[i] = load(a, values, pos, kv_head * d + i);
-      }
+  // Each position is decoded once for all the task's tokens; each token still takes its
+  // positions in order.
+  for (int64_t pos = task.begin; pos < last; ++pos) {
+    for (int64_t i = 0; i < d; ++i) {
+      k[i] = load(a, keys, pos, kv_head * d + i);
+      v[i] = load(a, values, pos, kv_head * d + i);
+    }
+    for (size_t t = 0; t < task.num_tokens; ++t) {
+      if (pos >= task.end[t]) continue;
+      const float* q = task.q + t * task.q_stride;
+      auto* part = reinterpret_cast<SoftmaxPartial*>(task.state + t * task.state_stride);
+      float* acc = task.state + t * task.state_stride + 2 * group;
       for (int64_t g = 0; g < group; ++g) {
         float dot = 0.0f;
         for (int64_t i = 0; i < d; ++i) dot += q[g * d + i] * k[i];
@@ -80,8 +85,12 @@ void attention_with(const AttentionArgs& a, ThreadPool& pool, AttendFn attend) {
   // runs of kTaskTokens per task.
   const size_t per_token = kv_heads * chunks * state_floats;
   const size_t wave = std::min(n, std::max(kTaskTokens, kMaxStateFloats / per_token / kTaskTokens * kTaskTokens));
-  std::vector<float> states;
-  std::vector<int64_t> ends;
+  // Reused between calls (one per layer and step): each task initialises its own states.
+  // Named through references so the pool's threads, which run the tasks, see the caller's.
+  thread_local std::vector<float> states_buffer;
+  thread_local std::vector<int64_t> ends_buffer;
+  std::vector<float>& states = states_buffer;
+  std::vector<int64_t>& ends = ends_buffer;
   for (size_t w0 = 0; w0 < n; w0 += wave) {
     const size_t wn = std::min(wave, n - w0);
     const size_t runs = (wn + kTaskTokens - 1) / kTaskTokens;

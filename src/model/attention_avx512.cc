@@ -1,8 +1,9 @@
-// AVX-512 attention kernel for F16 KV caches. Per block of 16 positions it converts the keys
+// AVX-512 attention kernel for F16 KV caches. Per block of 32 positions it converts the keys
 // once, transposed (lane = position), and the values once, for every token and query head of
-// its task. A head's 16 scores are then d FMAs of a broadcast query element with a row of
-// the transposed keys (no horizontal sums), one vector exp, and d/16 x 16 FMAs into its
-// output, with one online-softmax rescale per block. Each head's operations depend only on
+// its task. A head's 32 scores are then 2d FMAs of a broadcast query element with the two
+// halves of a row of transposed keys (no horizontal sums), vector exps, and d/16 x 32 FMAs
+// into its output (each broadcast weight feeding up to 4 columns), with one online-softmax
+// rescale per block and no branch. Each head's operations depend only on
 // its own query and the block, never on the other rows of the task. Built with AVX-512 flags;
 // called only where CPUID says so.
 #include <immintrin.h>

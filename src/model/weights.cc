@@ -97,7 +97,7 @@ Result<ModelWeights> bind_weights(const GgufFile& file, const ModelConfig& c) {
 void repack_model_weights(ModelWeights* w, ThreadPool* pool) {
   const bool tied = w->output.data == w->token_embd.data;
   auto repack = [&](WeightView* v) {
-    std::vector<uint8_t> storage;
+    WeightStorage storage;
     if (repack_weights(v, &storage, pool)) w->repacked.push_back(std::move(storage));
   };
   repack(&w->token_embd);

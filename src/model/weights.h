@@ -30,7 +30,7 @@ struct ModelWeights {
   std::vector<float> rope_freq_factors;  // empty unless rope_freqs.weight is present
   std::vector<LayerWeights> layers;
   size_t matmul_bytes_per_token = 0;     // weight bytes one decode step streams
-  std::vector<std::vector<uint8_t>> repacked;  // storage of matrices repack_model_weights moved
+  std::vector<WeightStorage> repacked;       // storage of matrices repack_model_weights moved
 };
 
 // Errors name the missing or malformed tensor.

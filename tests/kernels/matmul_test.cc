@@ -194,7 +194,7 @@ class Rows16Test : public ::testing::TestWithParam<Isa> {
 };
 
 // A TestMatrix moved to kQ8_0Rows16, its values unchanged.
-TestMatrix repacked(const KernelTable& k, const TestMatrix& m, std::vector<uint8_t>* storage) {
+TestMatrix repacked(const KernelTable& k, const TestMatrix& m, WeightStorage* storage) {
   TestMatrix p = m;
   EXPECT_TRUE(repack_weights_for(k, &p.view, storage));
   EXPECT_EQ(p.view.layout, WeightLayout::kQ8_0Rows16);
@@ -211,7 +211,7 @@ TEST_P(Rows16Test, MatchesReferenceAndTheFileLayout) {
     for (size_t rows : {16, 48, 160}) {
       for (bool raw : {false, true}) {
         const TestMatrix m = make_matrix(DType::kQ8_0, rows, cols, rng, rows % 32 == 0 ? 0 : 5, raw);
-        std::vector<uint8_t> storage;
+        WeightStorage storage;
         const TestMatrix p = repacked(*k, m, &storage);
         for (size_t t : {1, 2, 3, 8, 9, 13, 17, 33, 45}) {
           const std::vector<float> x = gaussian(t * cols, rng);
@@ -260,7 +260,7 @@ TEST_P(Rows16Test, TokensOfABatchEqualLoneTokens) {
   std::mt19937 rng(5);
   ThreadPool pool(2);
   const size_t rows = 64, cols = 224;
-  std::vector<uint8_t> storage;
+  WeightStorage storage;
   const TestMatrix p = repacked(*k, make_matrix(DType::kQ8_0, rows, cols, rng), &storage);
   for (size_t t : {2, 5, 8, 9, 16, 20, 40}) {
     const std::vector<float> x = gaussian(t * cols, rng);
@@ -277,7 +277,7 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
   const KernelTable* k = table();
   if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
   std::mt19937 rng(3);
-  std::vector<uint8_t> storage;
+  WeightStorage storage;
   const bool reads = k->matvec_q8_0_rows16 != nullptr;
   for (auto [type, rows] : {std::pair{DType::kQ8_0, size_t{24}}, std::pair{DType::kQ4_0, size_t{32}},
                             std::pair{DType::kQ6_K, size_t{32}}, std::pair{DType::kQ8_0, size_t{32}}}) {
@@ -293,7 +293,7 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
   // Already repacked: left alone.
   TestMatrix m = make_matrix(DType::kQ8_0, 16, 64, rng);
   if (repack_weights_for(*k, &m.view, &storage)) {
-    std::vector<uint8_t> again;
+    WeightStorage again;
     const uint8_t* at = m.view.data;
     EXPECT_FALSE(repack_weights_for(*k, &m.view, &again));
     EXPECT_EQ(m.view.data, at);
