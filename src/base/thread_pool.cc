@@ -41,6 +41,7 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
     return;
   }
   task_ = &fn;
+  park_.store(false, std::memory_order_relaxed);
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -75,7 +76,7 @@ void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+    for (int spin = 0; gen == seen && spin < kSpinIterations && !park_.load(std::memory_order_relaxed); ++spin) {
       WAFER_PAUSE();
       gen = generation_.load(std::memory_order_acquire);
     }

@@ -30,6 +30,10 @@ class ThreadPool {
   // fn(begin, end) runs for each non-empty chunk.
   void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn);
 
+  // Workers stop spinning and sleep until the next run: for a caller that knows no run
+  // follows soon (an engine with nothing to do), so the spin leaves the cores to others.
+  void park() { park_.store(true, std::memory_order_relaxed); }
+
  private:
   void worker_loop(int index);
 
@@ -39,6 +43,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> park_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
 };

@@ -240,6 +240,9 @@ void EngineImpl::loop() {
     if (prompt != nullptr) prefill_step(*prompt, streams.empty());
     if (!streams.empty()) decode_step(streams);
     std::erase_if(running_, [](const std::unique_ptr<Sequence>& s) { return s->finished; });
+    // Nothing left to run: the workers' spin would only take cores from the server, which
+    // now has a response to finish and send.
+    if (running_.empty()) pool_.park();
   }
 }
 
