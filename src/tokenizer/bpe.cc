@@ -3,6 +3,9 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
+#include <functional>
 #include <string>
 
 #include "tokenizer/byte_level.h"
@@ -18,6 +21,27 @@ bool later(const BpeScratch::Candidate& a, const BpeScratch::Candidate& b) {
 }
 
 }  // namespace
+
+size_t BpeWordCache::slot_of(std::string_view word) {
+  return std::hash<std::string_view>{}(word) & (kEntries - 1);
+}
+
+bool BpeWordCache::find(std::string_view word, std::vector<TokenId>* out) const {
+  if (word.size() > kMaxWordBytes) return false;
+  const Entry& e = entries_[slot_of(word)];
+  if (e.length != word.size() || std::memcmp(e.text, word.data(), word.size()) != 0) return false;
+  out->insert(out->end(), e.ids, e.ids + e.count);
+  return true;
+}
+
+void BpeWordCache::store(std::string_view word, const TokenId* ids, size_t count) {
+  if (word.size() < 2 || word.size() > kMaxWordBytes || count > kMaxIds) return;
+  Entry& e = entries_[slot_of(word)];
+  e.length = static_cast<uint8_t>(word.size());
+  e.count = static_cast<uint8_t>(count);
+  std::memcpy(e.text, word.data(), word.size());
+  std::copy(ids, ids + count, e.ids);
+}
 
 Result<BpeModel> BpeModel::create(const Vocab& vocab, const std::vector<std::string_view>& merges) {
   BpeModel model;
@@ -35,7 +59,10 @@ Result<BpeModel> BpeModel::create(const Vocab& vocab, const std::vector<std::str
     }
     model.byte_tokens_[b] = id.value_or(-1);
   }
-  model.merges_.reserve(merges.size());
+  size_t capacity = 16;
+  while (capacity < 2 * merges.size()) capacity *= 2;
+  model.merges_.assign(capacity, MergeSlot{kEmpty, 0, 0});
+  model.shift_ = 64 - std::countr_zero(capacity);
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     std::string_view merge = merges[rank];
     // Search from 1: a merge's left part may itself be a space in non-byte-level vocabularies.
@@ -51,19 +78,41 @@ Result<BpeModel> BpeModel::create(const Vocab& vocab, const std::vector<std::str
     std::optional<TokenId> right_id = vocab.find(right);
     std::optional<TokenId> result_id = vocab.find(std::string(left) + std::string(right));
     if (!left_id || !right_id || !result_id) continue;
-    model.merges_.emplace(pair_key(*left_id, *right_id),
-                          Merge{static_cast<int32_t>(rank), *result_id});
+    model.insert_merge(pair_key(*left_id, *right_id), static_cast<int32_t>(rank), *result_id);
   }
   return model;
+}
+
+void BpeModel::insert_merge(uint64_t key, int32_t rank, TokenId result) {
+  const size_t mask = merges_.size() - 1;
+  for (size_t i = slot_of(key);; i = (i + 1) & mask) {
+    MergeSlot& slot = merges_[i];
+    if (slot.key == key) return;  // listed before, with a better rank
+    if (slot.key == kEmpty) {
+      slot = {key, rank, result};
+      ++num_merges_;
+      return;
+    }
+  }
+}
+
+const BpeModel::MergeSlot* BpeModel::find_merge(uint64_t key) const {
+  const size_t mask = merges_.size() - 1;
+  for (size_t i = slot_of(key);; i = (i + 1) & mask) {
+    const MergeSlot& slot = merges_[i];
+    if (slot.key == key) return &slot;
+    if (slot.key == kEmpty) return nullptr;
+  }
 }
 
 void BpeModel::push_candidate(int32_t left, BpeScratch* scratch) const {
   const BpeScratch::Symbol& l = scratch->symbols[left];
   if (l.next < 0) return;
   const BpeScratch::Symbol& r = scratch->symbols[l.next];
-  auto it = merges_.find(pair_key(l.id, r.id));
-  if (it == merges_.end()) return;
-  scratch->heap.push_back({it->second.rank, left, l.id, r.id, it->second.result});
+  if (l.id < 0 || r.id < 0) return;  // a byte without a token merges with nothing
+  const MergeSlot* merge = find_merge(pair_key(l.id, r.id));
+  if (merge == nullptr) return;
+  scratch->heap.push_back({merge->rank, left, l.id, r.id, merge->result});
   std::push_heap(scratch->heap.begin(), scratch->heap.end(), later);
 }
 

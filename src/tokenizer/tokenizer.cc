@@ -2,6 +2,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "base/check.h"
 #include "tokenizer/byte_level.h"
@@ -9,6 +10,21 @@
 #include "tokenizer/tokenizer_impl.h"
 
 namespace wafer {
+namespace {
+
+// This thread's word cache for one tokenizer; another tokenizer used on the thread starts
+// it afresh.
+BpeWordCache& word_cache_for(uint64_t instance) {
+  thread_local uint64_t owner = 0;
+  thread_local std::unique_ptr<BpeWordCache> cache;
+  if (owner != instance || !cache) {
+    cache = std::make_unique<BpeWordCache>();
+    owner = instance;
+  }
+  return *cache;
+}
+
+}  // namespace
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;
@@ -21,6 +37,7 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool parse_special
   if (add_special && m.add_bos && m.ids.bos) ids.push_back(*m.ids.bos);
 
   BpeScratch scratch;
+  BpeWordCache& words = word_cache_for(m.instance);
   std::vector<std::string_view> pieces;
   std::string piece_text;
   for (const TextFragment& fragment : split_special_tokens(text, m.vocab, parse_special)) {
@@ -39,7 +56,10 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool parse_special
           continue;
         }
       }
+      if (piece.size() > 1 && words.find(piece, &ids)) continue;
+      const size_t before = ids.size();
       m.bpe.encode(piece, &scratch, &ids);
+      words.store(piece, ids.data() + before, ids.size() - before);
     }
   }
 

@@ -2,6 +2,8 @@
 // tokenizer_load.cc (reading it from GGUF metadata).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct SpecialIds {
 
 struct Tokenizer::Impl {
   Impl(Vocab v, BpeModel b, RegexSplitter s)
-      : vocab(std::move(v)), bpe(std::move(b)), splitter(std::move(s)) {}
+      : vocab(std::move(v)), bpe(std::move(b)), splitter(std::move(s)), instance(next_instance()) {}
 
   Vocab vocab;
   BpeModel bpe;
@@ -38,6 +40,15 @@ struct Tokenizer::Impl {
   bool add_eos = false;  // tokenizer.ggml.add_eos_token
   SpecialIds ids;
   std::string chat_template;
+  // Unique in the process (never reused, unlike an address): names this tokenizer's
+  // per-thread word cache.
+  const uint64_t instance;
+
+ private:
+  static uint64_t next_instance() {
+    static std::atomic<uint64_t> counter{0};
+    return counter.fetch_add(1) + 1;
+  }
 };
 
 }  // namespace wafer
