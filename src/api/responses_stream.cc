@@ -35,41 +35,57 @@ ResponseStreamWriter::ResponseStreamWriter(const ResponsesRequest& request, std:
       created_at_(created_at) {
   request_.input.clear();  // only settings are echoed
   id_ = ids_("resp_");
+  // ",key:value..." for a run of fields, in the order given.
+  auto fields = [](json::object o) {
+    std::string text = json::serialize(o);  // {...}
+    return o.empty() ? std::string() : "," + text.substr(1, text.size() - 2);
+  };
+  const ResponsesRequest& q = request_;
+  settings_before_output_ = fields(json::object{
+      {"instructions", q.instructions ? json::value(*q.instructions) : nullptr},
+      {"max_output_tokens", q.max_output_tokens ? json::value(*q.max_output_tokens) : nullptr},
+      {"model", model_id_}});
+  settings_before_usage_ = fields(json::object{
+      {"parallel_tool_calls", q.parallel_tool_calls},
+      {"previous_response_id",
+       q.previous_response_id.empty() ? json::value(nullptr) : json::value(q.previous_response_id)},
+      {"reasoning", or_null(q.reasoning_json)},
+      {"store", q.store},
+      {"temperature", q.sampling.temperature.value_or(1.0)},
+      {"text", q.text_json.is_null() ? json::value(json::object{{"format", json::object{{"type", "text"}}}})
+                                     : q.text_json},
+      {"tool_choice", q.tool_choice_json.is_null() ? json::value("auto") : q.tool_choice_json},
+      {"tools", q.tools_json.is_null() ? json::value(json::array()) : q.tools_json},
+      {"top_p", q.sampling.top_p.value_or(1.0)},
+      {"truncation", q.truncation_auto ? "auto" : "disabled"}});
+  settings_after_usage_ = fields(json::object{
+      {"metadata", q.metadata_json.is_null() ? json::value(json::object()) : q.metadata_json}});
 }
 
-json::object ResponseStreamWriter::response_object() const {
+json::object ResponseStreamWriter::response_object() const { return json::parse(response_json()).as_object(); }
+
+std::string ResponseStreamWriter::response_json() const {
+  if (ended_ && !final_json_.empty()) return final_json_;
   json::array output;
   for (const ResponseItem& item : output_) output.push_back(item_to_json(item));
-  json::object r;
-  r["id"] = id_;
-  r["object"] = "response";
-  r["created_at"] = created_at_;
-  r["status"] = status_;
-  r["error"] = error_;
-  r["incomplete_details"] = incomplete_details_;
-  r["instructions"] = request_.instructions ? json::value(*request_.instructions) : nullptr;
-  r["max_output_tokens"] =
-      request_.max_output_tokens ? json::value(*request_.max_output_tokens) : nullptr;
-  r["model"] = model_id_;
-  r["output"] = std::move(output);
-  r["parallel_tool_calls"] = request_.parallel_tool_calls;
-  r["previous_response_id"] = request_.previous_response_id.empty()
-                                  ? json::value(nullptr)
-                                  : json::value(request_.previous_response_id);
-  r["reasoning"] = or_null(request_.reasoning_json);
-  r["store"] = request_.store;
-  r["temperature"] = request_.sampling.temperature.value_or(1.0);
-  r["text"] = request_.text_json.is_null()
-                  ? json::value(json::object{{"format", json::object{{"type", "text"}}}})
-                  : request_.text_json;
-  r["tool_choice"] = request_.tool_choice_json.is_null() ? json::value("auto")
-                                                         : request_.tool_choice_json;
-  r["tools"] = request_.tools_json.is_null() ? json::value(json::array()) : request_.tools_json;
-  r["top_p"] = request_.sampling.top_p.value_or(1.0);
-  r["truncation"] = request_.truncation_auto ? "auto" : "disabled";
-  r["usage"] = usage_;
-  r["metadata"] = request_.metadata_json.is_null() ? json::value(json::object())
-                                                   : request_.metadata_json;
+  std::string r = "{\"id\":";
+  r += json::serialize(json::value(id_));
+  r += ",\"object\":\"response\",\"created_at\":";
+  r += json::serialize(json::value(created_at_));
+  r += ",\"status\":";
+  r += json::serialize(json::value(status_));
+  r += ",\"error\":";
+  r += json::serialize(error_);
+  r += ",\"incomplete_details\":";
+  r += json::serialize(incomplete_details_);
+  r += settings_before_output_;
+  r += ",\"output\":";
+  r += json::serialize(output);
+  r += settings_before_usage_;
+  r += ",\"usage\":";
+  r += json::serialize(usage_);
+  r += settings_after_usage_;
+  r += '}';
   return r;
 }
 
@@ -81,12 +97,27 @@ StreamEvent ResponseStreamWriter::make_event(std::string_view type, json::object
   return {std::string(type), json::serialize(event)};
 }
 
+StreamEvent ResponseStreamWriter::make_response_event(std::string_view type) {
+  std::string e = "{\"type\":";
+  e += json::serialize(json::value(type));
+  e += ",\"response\":";
+  e += ended_ ? final_json_ : response_json();
+  e += ",\"sequence_number\":";
+  e += json::serialize(json::value(sequence_++));
+  if (!request_.stream_id.empty()) {
+    e += ",\"stream_id\":";
+    e += json::serialize(json::value(request_.stream_id));
+  }
+  e += '}';
+  return {std::string(type), std::move(e)};
+}
+
 std::vector<StreamEvent> ResponseStreamWriter::start() {
   WAFER_CHECK(!started_, "start() called twice");
   started_ = true;
   std::vector<StreamEvent> out;
-  out.push_back(make_event("response.created", {{"response", response_object()}}));
-  out.push_back(make_event("response.in_progress", {{"response", response_object()}}));
+  out.push_back(make_response_event("response.created"));
+  out.push_back(make_response_event("response.in_progress"));
   return out;
 }
 
@@ -251,10 +282,11 @@ void ResponseStreamWriter::call_done(const OutputEvent& event, std::vector<Strea
 }
 
 std::vector<StreamEvent> ResponseStreamWriter::terminal(std::string_view type) {
-  ended_ = true;
   std::vector<StreamEvent> out;
   close_open_item(&out);
-  out.push_back(make_event(type, {{"response", response_object()}}));
+  final_json_ = response_json();
+  ended_ = true;
+  out.push_back(make_response_event(type));
   return out;
 }
 

@@ -45,7 +45,7 @@ class ResponseStreamWriter {
 
   // The Response object in its current state (complete after finish/fail).
   boost::json::object response_object() const;
-  std::string response_json() const { return boost::json::serialize(response_object()); }
+  std::string response_json() const;
   // Output items so far (complete after finish/fail): stored for previous_response_id.
   const std::vector<ResponseItem>& output() const { return output_; }
   const std::string& status() const { return status_; }
@@ -53,6 +53,8 @@ class ResponseStreamWriter {
  private:
   enum class Open { kNone, kMessage, kReasoning, kCall };
   StreamEvent make_event(std::string_view type, boost::json::object body);
+  // {"type":type,"response":<the Response object>,"sequence_number":...}
+  StreamEvent make_response_event(std::string_view type);
   void close_open_item(std::vector<StreamEvent>* out);
   void open_message(std::vector<StreamEvent>* out);
   void open_reasoning(std::vector<StreamEvent>* out);
@@ -77,6 +79,11 @@ class ResponseStreamWriter {
   boost::json::value usage_;               // null until finish
   boost::json::value error_;               // null unless failed
   boost::json::value incomplete_details_;  // null unless incomplete
+  // The Response object's fields that echo the request, serialised once (they are the same
+  // in every event, and a Codex tool list is kilobytes): "key":value,... runs that go
+  // before "output", between "output" and "usage", and after "usage".
+  std::string settings_before_output_, settings_before_usage_, settings_after_usage_;
+  std::string final_json_;  // the Response object once ended
 };
 
 // {"input_tokens", "input_tokens_details":{"cached_tokens"}, "output_tokens",
