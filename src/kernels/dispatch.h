@@ -26,6 +26,10 @@ constexpr size_t kAmxMinTokens = 32;
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x,
                  size_t num_tokens, float* y, ThreadPool& pool, MatmulKernel kernel = MatmulKernel::kAuto);
 
+// matmul_shared (ops.h) on a given level's kernels.
+void matmul_shared_with(const KernelTable& table, std::span<const MatmulTarget> targets, const float* x,
+                        size_t num_tokens, ThreadPool& pool, MatmulKernel kernel = MatmulKernel::kAuto);
+
 // repack_weights (ops.h) for a given level's kernels; pool (optional) splits the work.
 bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* storage,
                         ThreadPool* pool = nullptr);

@@ -26,9 +26,10 @@ size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 // Per-thread scratch that grows to the largest request and is then reused, so steady-state
 // calls allocate nothing. Slot 0 holds a call's activations (written by the calling thread
-// and the pool, read by all), slot 1 a worker's private panels.
+// and the pool, read by all), slot 1 a worker's private panels, slots 2 and 3 the other
+// activation formats of a matmul_shared.
 uint8_t* scratch(int slot, size_t bytes) {
-  thread_local std::vector<uint8_t> buffers[2];
+  thread_local std::vector<uint8_t> buffers[4];
   std::vector<uint8_t>& b = buffers[slot];
   if (b.size() < bytes + 64) b.resize(bytes + 64);
   const uintptr_t p = reinterpret_cast<uintptr_t>(b.data());
@@ -74,7 +75,8 @@ void for_tokens(ThreadPool& pool, size_t num_tokens, size_t cols, const Fn& fn) 
 }
 
 Activations prepare_activations(const KernelTable& k, ActFormat format, const float* x,
-                                size_t num_tokens, size_t cols, ThreadPool& pool, bool block_sums = false) {
+                                size_t num_tokens, size_t cols, ThreadPool& pool, bool block_sums = false,
+                                int slot = 0) {
   Activations a;
   a.cols = cols;
   a.x = x;
@@ -82,7 +84,7 @@ Activations prepare_activations(const KernelTable& k, ActFormat format, const fl
   const size_t n = num_tokens * cols;
   const bool b32 = format == ActFormat::kQ8Block32;
   const size_t bytes = round_up(n, 64) + 5 * round_up(n / 4 * sizeof(float), 64);
-  Carver c(scratch(0, bytes));
+  Carver c(scratch(slot, bytes));
   int8_t* qs = c.take<int8_t>(n);
   a.qs = qs;
   if (b32) {
@@ -132,16 +134,71 @@ void decode_row(const KernelTable& k, const Matrix& m, size_t row, size_t col_be
   k.dequantize(one, 0, 0, n, out);
 }
 
-void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
-                   float* y, ThreadPool& pool) {
+MatvecFn matvec_fn(const KernelTable& k, const Matrix& m) {
   const bool rows16 = m.layout == WeightLayout::kQ8_0Rows16;
   WAFER_CHECK(!rows16 || k.matvec_q8_0_rows16 != nullptr, "{} kernels cannot read repacked weights", k.name);
-  const MatvecFn fn = rows16 ? k.matvec_q8_0_rows16 : k.matvec[weight_slot(m.type)];
-  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, rows16);
+  return rows16 ? k.matvec_q8_0_rows16 : k.matvec[weight_slot(m.type)];
+}
+
+// Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
+size_t matvec_chunk(const Matrix& m, ThreadPool& pool) {
   const size_t threads = static_cast<size_t>(pool.num_threads());
-  // Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
-  const size_t chunk = std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
-  parallel_chunks(pool, m.rows, chunk, [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
+  return std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
+}
+
+void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
+                   float* y, ThreadPool& pool) {
+  const MatvecFn fn = matvec_fn(k, m);
+  const bool rows16 = m.layout == WeightLayout::kQ8_0Rows16;
+  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, rows16);
+  parallel_chunks(pool, m.rows, matvec_chunk(m, pool), [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
+}
+
+// Several matrices over one input: activations prepared once per format (Q8_0 block sums
+// included whenever a repacked matrix needs them: the other kernels ignore them), then the
+// chunks of every matrix handed out in one pool run.
+void matvec_matmul_shared(const KernelTable& k, std::span<const MatmulTarget> targets, const float* x,
+                          size_t num_tokens, ThreadPool& pool) {
+  constexpr int kFormats = 3;
+  const ActFormat formats[kFormats] = {ActFormat::kFloat, ActFormat::kQ8Block32, ActFormat::kQ8Block256};
+  bool wanted[kFormats] = {};
+  bool block_sums = false;
+  const size_t cols = targets[0].w->cols;
+  for (const MatmulTarget& t : targets) {
+    WAFER_CHECK(t.w->cols == cols, "matmul_shared over matrices of {} and {} columns", cols, t.w->cols);
+    const ActFormat f = act_format(t.w->type);
+    for (int i = 0; i < kFormats; ++i) wanted[i] |= formats[i] == f;
+    block_sums |= t.w->layout == WeightLayout::kQ8_0Rows16;
+  }
+  Activations acts[kFormats];
+  const int slots[kFormats] = {0, 0, 2};  // kFloat takes no scratch
+  for (int i = 0; i < kFormats; ++i)
+    if (wanted[i]) acts[i] = prepare_activations(k, formats[i], x, num_tokens, cols, pool, block_sums, slots[i]);
+  struct Piece {
+    const Matrix* m;
+    MatvecFn fn;
+    const Activations* a;
+    float* y;
+    size_t r0, r1;
+  };
+  std::vector<Matrix> matrices;
+  matrices.reserve(targets.size());
+  for (const MatmulTarget& t : targets) matrices.push_back(to_matrix(*t.w));
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Matrix& m = matrices[i];
+    const ActFormat f = act_format(m.type);
+    const Activations* a = &acts[f == ActFormat::kFloat ? 0 : f == ActFormat::kQ8Block32 ? 1 : 2];
+    const MatvecFn fn = matvec_fn(k, m);
+    const size_t chunk = matvec_chunk(m, pool);
+    for (size_t r = 0; r < m.rows; r += chunk) pieces.push_back({&m, fn, a, targets[i].y, r, std::min(m.rows, r + chunk)});
+  }
+  parallel_chunks(pool, pieces.size(), 1, [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const Piece& c = pieces[p];
+      c.fn(*c.m, c.r0, c.r1, *c.a, num_tokens, c.y);
+    }
+  });
 }
 
 // One worker's rows [r0, r1): per k block, decode and pack each 32-row panel, multiply it
@@ -267,6 +324,21 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
     return amx_matmul(table, m, x, num_tokens, y, pool);
   }
   matvec_matmul(table, m, x, num_tokens, y, pool);
+}
+
+void matmul_shared_with(const KernelTable& table, std::span<const MatmulTarget> targets, const float* x,
+                        size_t num_tokens, ThreadPool& pool, MatmulKernel kernel) {
+  bool matvec_all = table.isa != Isa::kReference && num_tokens > 0;
+  for (const MatmulTarget& t : targets) {
+    const WeightView& w = *t.w;
+    const bool panels = table.gemm != nullptr && num_tokens >= kAmxMinTokens && kernel == MatmulKernel::kAuto;
+    matvec_all &= !panels && w.rows > 0 && w.cols > 0 && weight_slot(w.type) >= 0 && w.cols == targets[0].w->cols;
+  }
+  if (!matvec_all || targets.size() < 2) {
+    for (const MatmulTarget& t : targets) matmul_with(table, *t.w, x, num_tokens, t.y, pool, kernel);
+    return;
+  }
+  matvec_matmul_shared(table, targets, x, num_tokens, pool);
 }
 
 void get_row_with(const KernelTable& table, const WeightView& w, size_t row, float* out) {

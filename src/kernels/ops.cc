@@ -13,6 +13,11 @@ void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, Th
   kernels::matmul_with(kernels::active_kernel_table(), w, x, num_tokens, y, pool, kernel);
 }
 
+void matmul_shared(std::span<const MatmulTarget> targets, const float* x, size_t num_tokens, ThreadPool& pool,
+                   MatmulKernel kernel) {
+  kernels::matmul_shared_with(kernels::active_kernel_table(), targets, x, num_tokens, pool, kernel);
+}
+
 void get_row(const WeightView& w, size_t row, float* out) {
   kernels::get_row_with(kernels::active_kernel_table(), w, row, out);
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "base/dtype.h"
@@ -35,6 +36,19 @@ enum class MatmulKernel { kAuto, kPerToken };
 // x: [num_tokens, w.cols] row-major, y: [num_tokens, w.rows] row-major.
 void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, ThreadPool& pool,
             MatmulKernel kernel = MatmulKernel::kAuto);
+
+// One product of a matmul_shared: y = w x.
+struct MatmulTarget {
+  const WeightView* w;
+  float* y;
+};
+
+// matmul(*t.w, x, num_tokens, t.y, pool, kernel) for every target, with the same results:
+// for products that read one input (Q, K and V; gate and up). The matrix-vector kernels
+// quantise x once per activation format and split the rows of all targets in one pass over
+// the pool, so a decode step waits at one barrier instead of one per matrix.
+void matmul_shared(std::span<const MatmulTarget> targets, const float* x, size_t num_tokens, ThreadPool& pool,
+                   MatmulKernel kernel = MatmulKernel::kAuto);
 
 // Owned bytes of a repacked matrix (left uninitialised until written).
 using WeightStorage = std::unique_ptr<uint8_t[]>;

@@ -131,9 +131,8 @@ void Model::run_pass(std::span<const PassSegment> segs, MatmulKernel kernel, flo
     const LayerWeights& w = weights_.layers[l];
     // attention block: x += Wo * attn(rope(Wq xn), rope(Wk xn), Wv xn)
     for (size_t t = 0; t < n; ++t) rms_norm(&s_.x[t * embd], w.attn_norm, c.rms_eps, embd, &s_.xn[t * embd]);
-    mm(w.wq, s_.xn.data(), n, s_.q.data());
-    mm(w.wk, s_.xn.data(), n, s_.k.data());
-    mm(w.wv, s_.xn.data(), n, s_.v.data());
+    const MatmulTarget qkv[] = {{&w.wq, s_.q.data()}, {&w.wk, s_.k.data()}, {&w.wv, s_.v.data()}};
+    matmul_shared(qkv, s_.xn.data(), n, pool, kernel);
     add_bias(s_.q.data(), w.bq, n, q_dim);
     add_bias(s_.k.data(), w.bk, n, kv_dim);
     add_bias(s_.v.data(), w.bv, n, kv_dim);
@@ -169,8 +168,8 @@ void Model::run_pass(std::span<const PassSegment> segs, MatmulKernel kernel, flo
 
     // MLP block: x += W_down (silu(W_gate xn) * W_up xn)
     for (size_t t = 0; t < n; ++t) rms_norm(&s_.x[t * embd], w.ffn_norm, c.rms_eps, embd, &s_.xn[t * embd]);
-    mm(w.w_gate, s_.xn.data(), n, s_.gate.data());
-    mm(w.w_up, s_.xn.data(), n, s_.up.data());
+    const MatmulTarget gate_up[] = {{&w.w_gate, s_.gate.data()}, {&w.w_up, s_.up.data()}};
+    matmul_shared(gate_up, s_.xn.data(), n, pool, kernel);
     silu_mul(s_.gate.data(), s_.up.data(), n * ff, s_.gate.data());
     mm(w.w_down, s_.gate.data(), n, s_.xn.data());
     for (size_t i = 0; i < n * embd; ++i) s_.x[i] += s_.xn[i];

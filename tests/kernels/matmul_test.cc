@@ -304,5 +304,53 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
                          [](const auto& info) { return isa_name(info.param); });
 
+// matmul_shared gives each target exactly what its own matmul gives: mixed weight types
+// (so several activation formats), repacked and file layouts, decode and prefill token counts,
+// the per-token kernels, and on the reference level too.
+class MatmulSharedTest : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(MatmulSharedTest, EachTargetEqualsItsOwnMatmul) {
+  const KernelTable* k = kernel_table_for(GetParam());
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  std::mt19937 rng(11);
+  ThreadPool pool(2);
+  const size_t cols = 512;
+  const std::vector<std::vector<std::pair<DType, size_t>>> groups = {
+      {{DType::kQ8_0, 96}, {DType::kQ8_0, 32}, {DType::kQ8_0, 32}},    // Q, K, V of one type
+      {{DType::kQ5_0, 64}, {DType::kQ6_K, 48}, {DType::kQ8_0, 160}},   // three formats
+      {{DType::kF16, 40}, {DType::kQ4_K, 256}},                         // float and 256-blocks
+      {{DType::kQ4_0, 16}},                                             // a single target
+  };
+  for (const auto& group : groups) {
+    std::vector<TestMatrix> matrices;
+    std::vector<WeightStorage> storage(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      matrices.push_back(make_matrix(group[i].first, group[i].second, cols, rng));
+      repack_weights_for(*k, &matrices.back().view, &storage[i]);  // where the level reads it
+    }
+    for (MatmulKernel kernel : {MatmulKernel::kAuto, MatmulKernel::kPerToken}) {
+      for (size_t t : {1, 3, 8, 40}) {
+        const std::vector<float> x = gaussian(t * cols, rng);
+        std::vector<std::vector<float>> shared(group.size()), alone(group.size());
+        std::vector<MatmulTarget> targets;
+        for (size_t i = 0; i < group.size(); ++i) {
+          shared[i].assign(t * group[i].second, -1.0f);
+          alone[i].assign(t * group[i].second, -2.0f);
+          targets.push_back({&matrices[i].view, shared[i].data()});
+          matmul_with(*k, matrices[i].view, x.data(), t, alone[i].data(), pool, kernel);
+        }
+        matmul_shared_with(*k, targets, x.data(), t, pool, kernel);
+        for (size_t i = 0; i < group.size(); ++i)
+          ASSERT_EQ(shared[i], alone[i]) << dtype_name(group[i].first) << " target " << i << " tokens " << t
+                                         << (kernel == MatmulKernel::kAuto ? " auto" : " per-token");
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, MatmulSharedTest,
+                         ::testing::Values(Isa::kReference, Isa::kAvx2, Isa::kAvx512, Isa::kAmx),
+                         [](const auto& info) { return isa_name(info.param); });
+
 }  // namespace
 }  // namespace wafer::kernels::test
