@@ -95,6 +95,8 @@ struct KernelTable {
   // Q8_0 weights in WeightLayout::kQ8_0Rows16; row_begin and row_end multiples of 16.
   // Null where the level keeps Q8_0 in the file's layout.
   MatvecFn matvec_q8_0_rows16 = nullptr;
+  // Q4_K weights in WeightLayout::kQ4_KRows16 (kQ8Block256 activations); likewise.
+  MatvecFn matvec_q4_k_rows16 = nullptr;
 };
 
 }  // namespace wafer::kernels

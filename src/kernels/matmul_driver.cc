@@ -128,16 +128,20 @@ Matrix to_matrix(const WeightView& w) {
 void decode_row(const KernelTable& k, const Matrix& m, size_t row, size_t col_begin, size_t n, float* out) {
   if (m.layout == WeightLayout::kRows) return k.dequantize(m, row, col_begin, n, out);
   thread_local std::vector<uint8_t> bytes;
+  const size_t block = traits(m.type).block_elems;
+  WAFER_CHECK(col_begin % block == 0 && n % block == 0, "a repacked row is read in whole blocks");
   bytes.resize(row_bytes(m.type, n));
-  unpack_q8_0_rows16(m, row, col_begin / 32, n / 32, bytes.data());
+  unpack_rows16(m, row, col_begin / block, n / block, bytes.data());
   const Matrix one{m.type, 1, n, bytes.size(), bytes.data(), WeightLayout::kRows};
   k.dequantize(one, 0, 0, n, out);
 }
 
 MatvecFn matvec_fn(const KernelTable& k, const Matrix& m) {
-  const bool rows16 = m.layout == WeightLayout::kQ8_0Rows16;
-  WAFER_CHECK(!rows16 || k.matvec_q8_0_rows16 != nullptr, "{} kernels cannot read repacked weights", k.name);
-  return rows16 ? k.matvec_q8_0_rows16 : k.matvec[weight_slot(m.type)];
+  const MatvecFn fn = m.layout == WeightLayout::kQ8_0Rows16   ? k.matvec_q8_0_rows16
+                      : m.layout == WeightLayout::kQ4_KRows16 ? k.matvec_q4_k_rows16
+                                                              : k.matvec[weight_slot(m.type)];
+  WAFER_CHECK(fn != nullptr, "{} kernels cannot read repacked weights", k.name);
+  return fn;
 }
 
 // Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
@@ -348,8 +352,11 @@ void get_row_with(const KernelTable& table, const WeightView& w, size_t row, flo
 
 bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* storage,
                         ThreadPool* pool) {
-  if (w->layout != WeightLayout::kRows || table.matvec_q8_0_rows16 == nullptr ||
-      !rows16_shape_ok(w->type, w->rows, w->cols))
+  const WeightLayout layout = rows16_layout(w->type);
+  const MatvecFn kernel = layout == WeightLayout::kQ8_0Rows16   ? table.matvec_q8_0_rows16
+                          : layout == WeightLayout::kQ4_KRows16 ? table.matvec_q4_k_rows16
+                                                                : nullptr;
+  if (w->layout != WeightLayout::kRows || kernel == nullptr || !rows16_shape_ok(w->type, w->rows, w->cols))
     return false;
   const Matrix m = to_matrix(*w);
   const size_t bytes = w->rows * m.row_bytes;
@@ -357,12 +364,12 @@ bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* 
   const uintptr_t p = reinterpret_cast<uintptr_t>(storage->get());
   uint8_t* out = storage->get() + (round_up(p, 64) - p);
   if (pool != nullptr) {
-    parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_q8_0_rows16(m, r0, r1, out); });
+    parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_rows16(m, r0, r1, out); });
   } else {
-    pack_q8_0_rows16(m, 0, w->rows, out);
+    pack_rows16(m, 0, w->rows, out);
   }
   w->data = out;
-  w->layout = WeightLayout::kQ8_0Rows16;
+  w->layout = layout;
   return true;
 }
 

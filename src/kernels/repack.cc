@@ -49,4 +49,79 @@ void unpack_q8_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
   }
 }
 
+namespace {
+
+constexpr size_t kQ4kBlockBytes = 144;  // d, dmin, 12 scale bytes, 128 nibble bytes
+constexpr size_t kQ4kGroupBlock = 16 * kQ4kBlockBytes;
+constexpr size_t kQ4kQuants = 256;      // offset of the nibbles in a group's super-block
+
+inline uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+}  // namespace
+
+// The file's 128 nibble bytes pair weight i of each 64-weight chunk C (low nibble) with
+// weight i + 32 (high), so sub-blocks 2C and 2C + 1 share bytes 32C..32C+31. Four of those
+// bytes at 32C + 8c (lo4) and four at 32C + 8c + 4 (hi4) hold chunk c of both sub-blocks:
+// sub-block 2C's word is (lo4 & 0x0F) | (hi4 & 0x0F) << 4 per byte, 2C + 1's is
+// lo4 >> 4 | (hi4 & 0xF0).
+void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
+  const size_t ns = w.cols / 256;
+  for (size_t r = row_begin; r < row_end; ++r) {
+    const size_t g = r / kRows16Group, lane = r % kRows16Group;
+    const uint8_t* src = w.data + r * w.row_bytes;
+    for (size_t s = 0; s < ns; ++s, src += kQ4kBlockBytes) {
+      uint8_t* dst = out + (g * ns + s) * kQ4kGroupBlock;
+      std::memcpy(dst + 2 * lane, src, 2);
+      std::memcpy(dst + 32 + 2 * lane, src + 2, 2);
+      for (size_t k = 0; k < 3; ++k) std::memcpy(dst + 64 + 64 * k + 4 * lane, src + 4 + 4 * k, 4);
+      const uint8_t* qs = src + 16;
+      for (size_t C = 0; C < 4; ++C) {
+        for (size_t c = 0; c < 4; ++c) {
+          const uint32_t lo4 = load32(qs + 32 * C + 8 * c), hi4 = load32(qs + 32 * C + 8 * c + 4);
+          const uint32_t even = (lo4 & 0x0F0F0F0Fu) | (hi4 & 0x0F0F0F0Fu) << 4;
+          const uint32_t odd = (lo4 >> 4 & 0x0F0F0F0Fu) | (hi4 & 0xF0F0F0F0u);
+          std::memcpy(dst + kQ4kQuants + (4 * (2 * C) + c) * 64 + 4 * lane, &even, 4);
+          std::memcpy(dst + kQ4kQuants + (4 * (2 * C + 1) + c) * 64 + 4 * lane, &odd, 4);
+        }
+      }
+    }
+  }
+}
+
+void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
+  const size_t ns = w.cols / 256;
+  const size_t g = row / kRows16Group, lane = row % kRows16Group;
+  for (size_t s = block_begin; s < block_begin + num_blocks; ++s, out += kQ4kBlockBytes) {
+    const uint8_t* src = w.data + (g * ns + s) * kQ4kGroupBlock;
+    std::memcpy(out, src + 2 * lane, 2);
+    std::memcpy(out + 2, src + 32 + 2 * lane, 2);
+    for (size_t k = 0; k < 3; ++k) std::memcpy(out + 4 + 4 * k, src + 64 + 64 * k + 4 * lane, 4);
+    uint8_t* qs = out + 16;
+    for (size_t C = 0; C < 4; ++C) {
+      for (size_t c = 0; c < 4; ++c) {
+        const uint32_t even = load32(src + kQ4kQuants + (4 * (2 * C) + c) * 64 + 4 * lane);
+        const uint32_t odd = load32(src + kQ4kQuants + (4 * (2 * C + 1) + c) * 64 + 4 * lane);
+        const uint32_t lo4 = (even & 0x0F0F0F0Fu) | (odd & 0x0F0F0F0Fu) << 4;
+        const uint32_t hi4 = (even >> 4 & 0x0F0F0F0Fu) | (odd & 0xF0F0F0F0u);
+        std::memcpy(qs + 32 * C + 8 * c, &lo4, 4);
+        std::memcpy(qs + 32 * C + 8 * c + 4, &hi4, 4);
+      }
+    }
+  }
+}
+
+void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
+  if (w.type == DType::kQ4_K) return pack_q4_k_rows16(w, row_begin, row_end, out);
+  pack_q8_0_rows16(w, row_begin, row_end, out);
+}
+
+void unpack_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
+  if (w.layout == WeightLayout::kQ4_KRows16) return unpack_q4_k_rows16(w, row, block_begin, num_blocks, out);
+  unpack_q8_0_rows16(w, row, block_begin, num_blocks, out);
+}
+
 }  // namespace wafer::kernels

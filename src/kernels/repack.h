@@ -10,6 +10,15 @@
 //     (an unsigned byte: vpdpbusd's unsigned operand);
 //   scales at data + (rows / 16) * nb * 512 + (g * nb + b) * 32: the 16 lanes' f16 scales.
 // Same size as the file's layout; every op reads either.
+//
+// WeightLayout::kQ4_KRows16, the same idea for Q4_K (256-weight super-blocks of 144 bytes;
+// ns = cols / 256): super-block s of group g is 2304 bytes at data + (g * ns + s) * 2304:
+//   [0, 32) the 16 lanes' f16 d, [32, 64) their f16 dmin,
+//   [64, 128), [128, 192), [192, 256): bytes 0-3, 4-7 and 8-11 of each lane's 12 packed
+//     6-bit scales and mins, as one 32-bit word a lane (decoded for all 16 lanes at once);
+//   [256, 2304): sub-block j (32 weights) in 4 chunks of 64 bytes; chunk c holds, for lane
+//     l at bytes 4l..4l+3, weights 8c..8c+3 of the sub-block in the low nibbles and
+//     8c+4..8c+7 in the high ones (a mask and a shift give vpdpbusd's two operands).
 #pragma once
 
 #include <cstddef>
@@ -21,9 +30,18 @@ namespace wafer::kernels {
 
 constexpr size_t kRows16Group = 16;
 
-// Whether a Q8_0 matrix of this shape can take kQ8_0Rows16.
+// The 16-row layout of a weight type, or kRows where it has none.
+inline WeightLayout rows16_layout(DType type) {
+  return type == DType::kQ8_0 ? WeightLayout::kQ8_0Rows16
+         : type == DType::kQ4_K ? WeightLayout::kQ4_KRows16
+                                : WeightLayout::kRows;
+}
+
+// Whether a matrix of this type and shape can take its 16-row layout.
 inline bool rows16_shape_ok(DType type, size_t rows, size_t cols) {
-  return type == DType::kQ8_0 && rows > 0 && cols > 0 && rows % kRows16Group == 0 && cols % 32 == 0;
+  const size_t block = type == DType::kQ8_0 ? 32 : 256;
+  return rows16_layout(type) != WeightLayout::kRows && rows > 0 && cols > 0 && rows % kRows16Group == 0 &&
+         cols % block == 0;
 }
 
 // Writes rows [row_begin, row_end) (multiples of 16) of a kRows Q8_0 matrix into `out`,
@@ -33,5 +51,13 @@ void pack_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
 // The file-layout bytes of blocks [block_begin, block_begin + num_blocks) of row `row` of a
 // kQ8_0Rows16 matrix (34 bytes a block) into out.
 void unpack_q8_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
+
+// The same two for Q4_K and kQ4_KRows16 (144 bytes a super-block).
+void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);
+void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
+
+// Whichever of the above the type takes; blocks are the type's (32 or 256 weights).
+void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);
+void unpack_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
 
 }  // namespace wafer::kernels

@@ -304,6 +304,63 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
                          [](const auto& info) { return isa_name(info.param); });
 
+// Q4_K repacked into 16-row groups (WeightLayout::kQ4_KRows16): the same checks.
+TEST_P(Rows16Test, Q4kMatchesReferenceAndTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q4_k_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q4_K in the file layout";
+  std::mt19937 rng(91);
+  ThreadPool pool(2);
+  for (size_t cols : {256, 768, 1536}) {
+    for (size_t rows : {16, 48, 160}) {
+      for (bool raw : {false, true}) {
+        const TestMatrix m = make_matrix(DType::kQ4_K, rows, cols, rng, rows % 32 == 0 ? 0 : 3, raw);
+        WeightStorage storage;
+        TestMatrix p = m;
+        ASSERT_TRUE(repack_weights_for(*k, &p.view, &storage));
+        ASSERT_EQ(p.view.layout, WeightLayout::kQ4_KRows16);
+        for (size_t t : {1, 2, 3, 8, 9, 13, 33}) {
+          const std::vector<float> x = gaussian(t * cols, rng);
+          ASSERT_LE(run_case(*k, p, x, 0, t, pool), kTolerance)
+              << "rows " << rows << " cols " << cols << " tokens " << t << " raw " << raw;
+          // The panel products (33 tokens) read the repacked rows back exactly; and a token's
+          // result does not depend on the others of the call.
+          std::vector<float> a(t * rows), b(t * rows), one(rows);
+          if (t >= kAmxMinTokens) {
+            matmul_with(*k, m.view, x.data(), t, a.data(), pool);
+            matmul_with(*k, p.view, x.data(), t, b.data(), pool);
+            ASSERT_EQ(a, b) << "rows " << rows << " cols " << cols << " tokens " << t;
+          }
+          matmul_with(*k, p.view, x.data(), t, b.data(), pool, MatmulKernel::kPerToken);
+          for (size_t i = 0; i < t; ++i) {
+            matmul_with(*k, p.view, x.data() + i * cols, 1, one.data(), pool, MatmulKernel::kPerToken);
+            ASSERT_TRUE(std::equal(one.begin(), one.end(), b.begin() + i * rows)) << "token " << i << " of " << t;
+          }
+        }
+        // The reference reads the repacked layout too, to the bit; rows decode to what the
+        // file's bytes decode to; unpacking gives the file's bytes back.
+        const std::vector<float> x = gaussian(3 * cols, rng);
+        std::vector<float> a(3 * rows), b(3 * rows);
+        wafer::reference::matmul(m.view, x.data(), 3, a.data(), pool);
+        wafer::reference::matmul(p.view, x.data(), 3, b.data(), pool);
+        ASSERT_EQ(a, b);
+        std::vector<float> want(cols), got(cols);
+        for (size_t r = 0; r < rows; r += 5) {
+          get_row_with(*k, m.view, r, want.data());
+          get_row_with(*k, p.view, r, got.data());
+          ASSERT_EQ(want, got) << "row " << r;
+        }
+        const Matrix pm{DType::kQ4_K, rows, cols, row_bytes(DType::kQ4_K, cols), p.view.data, p.view.layout};
+        std::vector<uint8_t> row(row_bytes(DType::kQ4_K, cols));
+        for (size_t r = 0; r < rows; ++r) {
+          unpack_rows16(pm, r, 0, cols / 256, row.data());
+          ASSERT_TRUE(std::equal(row.begin(), row.end(), m.view.data + r * row.size())) << "row " << r;
+        }
+      }
+    }
+  }
+}
+
 // matmul_shared gives each target exactly what its own matmul gives: mixed weight types
 // (so several activation formats), repacked and file layouts, decode and prefill token counts,
 // the per-token kernels, and on the reference level too.

@@ -58,7 +58,99 @@ void group(const uint8_t* quants, const uint8_t* scales, size_t nb, const Activa
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+// Q4_K (kQ4_KRows16): tokens one pass takes. Each keeps two accumulators (the super-block's
+// and the total); the sub-block's 8 nibble vectors and the group's scales take the rest.
+constexpr size_t kQ4kPassTokens = 8;
+
+// Byte k of every 32-bit lane, as floats.
+inline __m512 lane_byte(__m512i v, int k) {
+  return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8 * k), _mm512_set1_epi32(0xFF)));
+}
+
+// One 16-row group of a Q4_K matrix: per super-block, the 16 lanes' 6-bit scales and mins
+// decoded at once from their packed words; per sub-block, 8 vpdpbusd a token (nibbles
+// against broadcast activation words), then its scale (d x scale per lane) and its min
+// (dmin x min per lane, times the sub-block's activation sum) in one FMA each.
+template <int T>
+void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, float* y, size_t y_stride) {
+  const size_t cols = a.cols, ngroups = cols / 16;
+  const int8_t* xq = a.qs + t0 * cols;
+  const float* xscale = a.scale + t0 * ns;
+  const int16_t* gsum = a.group_sum + t0 * ngroups;
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  __m512 acc[T];
+  #pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (size_t b = 0; b < ns; ++b, p += 2304) {
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
+    const __m512i w0 = _mm512_loadu_si512(p + 64), w1 = _mm512_loadu_si512(p + 128), w2 = _mm512_loadu_si512(p + 192);
+    const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x03030303);
+    const __m512i sc_lo = _mm512_and_si512(w0, m6);
+    const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(w2, m4),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(w0, 6), m2), 4));
+    const __m512i mn_lo = _mm512_and_si512(w1, m6);
+    const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(w2, 4), m4),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(w1, 6), m2), 4));
+    __m512 sb[T];
+    #pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) sb[t] = _mm512_setzero_ps();
+    const uint8_t* quants = p + 256;
+    #pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j, quants += 256) {
+      __m512i lo[4], hi[4];
+      #pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        _mm_prefetch(reinterpret_cast<const char*>(quants + prefetch_bytes(T) + 64 * c), _MM_HINT_T0);
+        const __m512i v = _mm512_loadu_si512(quants + 64 * c);
+        lo[c] = _mm512_and_si512(v, low4);
+        hi[c] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+      }
+      const __m512 scale = _mm512_mul_ps(d, lane_byte(j < 4 ? sc_lo : sc_hi, j & 3));
+      const __m512 min = _mm512_mul_ps(dmin, lane_byte(j < 4 ? mn_lo : mn_hi, j & 3));
+      #pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const int8_t* x = xq + t * cols + 256 * b + 32 * j;
+        __m512i dot = _mm512_setzero_si512();
+        #pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          dot = _mm512_dpbusd_epi32(dot, lo[c], _mm512_set1_epi32(load_word(x + 8 * c)));
+          dot = _mm512_dpbusd_epi32(dot, hi[c], _mm512_set1_epi32(load_word(x + 8 * c + 4)));
+        }
+        const int16_t* g = gsum + t * ngroups + 16 * b + 2 * j;
+        const float sum = static_cast<float>(static_cast<int32_t>(g[0]) + g[1]);
+        sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sb[t]);
+        sb[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(sum), sb[t]);
+      }
+    }
+    #pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(sb[t], _mm512_set1_ps(xscale[t * ns + b]), acc[t]);
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
 }  // namespace
+
+void matvec_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                        size_t num_tokens, float* y) {
+  const size_t ns = w.cols / 256;
+  for (size_t r = row_begin; r < row_end; r += 16) {
+    const uint8_t* p = w.data + r / 16 * ns * 2304;
+    for (size_t t0 = 0; t0 < num_tokens; t0 += kQ4kPassTokens) {
+      const size_t n = num_tokens - t0 < kQ4kPassTokens ? num_tokens - t0 : kQ4kPassTokens;
+      float* out = y + t0 * w.rows + r;
+      switch (n) {
+#define WAFER_Q4K_CASE(k) \
+  case k: group_q4k<k>(p, ns, act, t0, out, w.rows); break;
+        WAFER_Q4K_CASE(1) WAFER_Q4K_CASE(2) WAFER_Q4K_CASE(3) WAFER_Q4K_CASE(4)
+        WAFER_Q4K_CASE(5) WAFER_Q4K_CASE(6) WAFER_Q4K_CASE(7)
+#undef WAFER_Q4K_CASE
+        default: group_q4k<8>(p, ns, act, t0, out, w.rows); break;
+      }
+    }
+  }
+}
 
 void matvec_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
                         size_t num_tokens, float* y) {

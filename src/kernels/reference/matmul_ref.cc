@@ -17,7 +17,7 @@ void matmul(const WeightView& w, const float* x, size_t num_tokens, float* y, Th
     for (size_t r = begin; r < end; ++r) {
       const uint8_t* bytes = w.data + r * stride;
       if (w.layout != WeightLayout::kRows) {
-        kernels::unpack_q8_0_rows16(m, r, 0, w.cols / 32, unpacked.data());
+        kernels::unpack_rows16(m, r, 0, w.cols / traits(w.type).block_elems, unpacked.data());
         bytes = unpacked.data();
       }
       dequantize_row(w.type, bytes, row.data(), w.cols);
