@@ -39,7 +39,7 @@ ActFormat act_format(DType weight_type);
 //   kQ8Block256: qs          [T][cols]
 //                scale       [T][cols / 256]
 //                group_sum   [T][cols / 16] sum of each 16 consecutive qs
-// and for weights in WeightLayout::kQ8_0Rows16, besides kQ8Block32's arrays:
+// and for weights in WeightLayout::kQ8_0Rows16 or kQ5_0Rows16, besides kQ8Block32's arrays:
 //                block_neg_sum128 [T][cols / 32]  -128 * (sum of the block's 32 qs)
 struct Activations {
   size_t cols = 0;
@@ -97,6 +97,8 @@ struct KernelTable {
   MatvecFn matvec_q8_0_rows16 = nullptr;
   // Q4_K weights in WeightLayout::kQ4_KRows16 (kQ8Block256 activations); likewise.
   MatvecFn matvec_q4_k_rows16 = nullptr;
+  // Q5_0 weights in WeightLayout::kQ5_0Rows16 (kQ8Block32 activations with block sums).
+  MatvecFn matvec_q5_0_rows16 = nullptr;
 };
 
 }  // namespace wafer::kernels

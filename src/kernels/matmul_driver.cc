@@ -136,10 +136,24 @@ void decode_row(const KernelTable& k, const Matrix& m, size_t row, size_t col_be
   k.dequantize(one, 0, 0, n, out);
 }
 
+// The level's kernel for a 16-row layout (null where it has none).
+MatvecFn rows16_kernel(const KernelTable& k, WeightLayout layout) {
+  switch (layout) {
+    case WeightLayout::kQ8_0Rows16: return k.matvec_q8_0_rows16;
+    case WeightLayout::kQ4_KRows16: return k.matvec_q4_k_rows16;
+    case WeightLayout::kQ5_0Rows16: return k.matvec_q5_0_rows16;
+    case WeightLayout::kRows: break;
+  }
+  return nullptr;
+}
+
+// Whether a layout's kernel reads kQ8Block32's block sums (Activations::block_neg_sum128).
+bool needs_block_sums(WeightLayout layout) {
+  return layout == WeightLayout::kQ8_0Rows16 || layout == WeightLayout::kQ5_0Rows16;
+}
+
 MatvecFn matvec_fn(const KernelTable& k, const Matrix& m) {
-  const MatvecFn fn = m.layout == WeightLayout::kQ8_0Rows16   ? k.matvec_q8_0_rows16
-                      : m.layout == WeightLayout::kQ4_KRows16 ? k.matvec_q4_k_rows16
-                                                              : k.matvec[weight_slot(m.type)];
+  const MatvecFn fn = m.layout == WeightLayout::kRows ? k.matvec[weight_slot(m.type)] : rows16_kernel(k, m.layout);
   WAFER_CHECK(fn != nullptr, "{} kernels cannot read repacked weights", k.name);
   return fn;
 }
@@ -153,8 +167,8 @@ size_t matvec_chunk(const Matrix& m, ThreadPool& pool) {
 void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
                    float* y, ThreadPool& pool) {
   const MatvecFn fn = matvec_fn(k, m);
-  const bool rows16 = m.layout == WeightLayout::kQ8_0Rows16;
-  const Activations a = prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, rows16);
+  const Activations a =
+      prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, needs_block_sums(m.layout));
   parallel_chunks(pool, m.rows, matvec_chunk(m, pool), [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
 }
 
@@ -172,7 +186,7 @@ void matvec_matmul_shared(const KernelTable& k, std::span<const MatmulTarget> ta
     WAFER_CHECK(t.w->cols == cols, "matmul_shared over matrices of {} and {} columns", cols, t.w->cols);
     const ActFormat f = act_format(t.w->type);
     for (int i = 0; i < kFormats; ++i) wanted[i] |= formats[i] == f;
-    block_sums |= t.w->layout == WeightLayout::kQ8_0Rows16;
+    block_sums |= needs_block_sums(t.w->layout);
   }
   Activations acts[kFormats];
   const int slots[kFormats] = {0, 0, 2};  // kFloat takes no scratch
@@ -353,9 +367,7 @@ void get_row_with(const KernelTable& table, const WeightView& w, size_t row, flo
 bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* storage,
                         ThreadPool* pool) {
   const WeightLayout layout = rows16_layout(w->type);
-  const MatvecFn kernel = layout == WeightLayout::kQ8_0Rows16   ? table.matvec_q8_0_rows16
-                          : layout == WeightLayout::kQ4_KRows16 ? table.matvec_q4_k_rows16
-                                                                : nullptr;
+  const MatvecFn kernel = rows16_kernel(table, layout);
   if (w->layout != WeightLayout::kRows || kernel == nullptr || !rows16_shape_ok(w->type, w->rows, w->cols))
     return false;
   const Matrix m = to_matrix(*w);

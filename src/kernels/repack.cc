@@ -114,12 +114,59 @@ void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
   }
 }
 
+// Q5_0's 16 nibble bytes pair weight i (low) with i + 16 (high); chunks c and c + 2 of the
+// 16-row layout share bytes 8c..8c+7, in the same way as Q4_K's sub-blocks above.
+void pack_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
+  const size_t nb = w.cols / 32, groups = w.rows / kRows16Group;
+  uint8_t* high = out + groups * nb * 256;
+  uint8_t* scales = out + groups * nb * 320;
+  for (size_t r = row_begin; r < row_end; ++r) {
+    const size_t g = r / kRows16Group, lane = r % kRows16Group;
+    const uint8_t* src = w.data + r * w.row_bytes;
+    for (size_t b = 0; b < nb; ++b, src += 22) {
+      const size_t gb = g * nb + b;
+      std::memcpy(scales + gb * 32 + 2 * lane, src, 2);
+      std::memcpy(high + gb * 64 + 4 * lane, src + 2, 4);
+      const uint8_t* qs = src + 6;
+      for (size_t c = 0; c < 2; ++c) {
+        const uint32_t lo4 = load32(qs + 8 * c), hi4 = load32(qs + 8 * c + 4);
+        const uint32_t first = (lo4 & 0x0F0F0F0Fu) | (hi4 & 0x0F0F0F0Fu) << 4;
+        const uint32_t second = (lo4 >> 4 & 0x0F0F0F0Fu) | (hi4 & 0xF0F0F0F0u);
+        std::memcpy(out + gb * 256 + c * 64 + 4 * lane, &first, 4);
+        std::memcpy(out + gb * 256 + (c + 2) * 64 + 4 * lane, &second, 4);
+      }
+    }
+  }
+}
+
+void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
+  const size_t nb = w.cols / 32, groups = w.rows / kRows16Group;
+  const uint8_t* high = w.data + groups * nb * 256;
+  const uint8_t* scales = w.data + groups * nb * 320;
+  const size_t g = row / kRows16Group, lane = row % kRows16Group;
+  for (size_t b = block_begin; b < block_begin + num_blocks; ++b, out += 22) {
+    const size_t gb = g * nb + b;
+    std::memcpy(out, scales + gb * 32 + 2 * lane, 2);
+    std::memcpy(out + 2, high + gb * 64 + 4 * lane, 4);
+    for (size_t c = 0; c < 2; ++c) {
+      const uint32_t first = load32(w.data + gb * 256 + c * 64 + 4 * lane);
+      const uint32_t second = load32(w.data + gb * 256 + (c + 2) * 64 + 4 * lane);
+      const uint32_t lo4 = (first & 0x0F0F0F0Fu) | (second & 0x0F0F0F0Fu) << 4;
+      const uint32_t hi4 = (first >> 4 & 0x0F0F0F0Fu) | (second & 0xF0F0F0F0u);
+      std::memcpy(out + 6 + 8 * c, &lo4, 4);
+      std::memcpy(out + 6 + 8 * c + 4, &hi4, 4);
+    }
+  }
+}
+
 void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
+  if (w.type == DType::kQ5_0) return pack_q5_0_rows16(w, row_begin, row_end, out);
   if (w.type == DType::kQ4_K) return pack_q4_k_rows16(w, row_begin, row_end, out);
   pack_q8_0_rows16(w, row_begin, row_end, out);
 }
 
 void unpack_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
+  if (w.layout == WeightLayout::kQ5_0Rows16) return unpack_q5_0_rows16(w, row, block_begin, num_blocks, out);
   if (w.layout == WeightLayout::kQ4_KRows16) return unpack_q4_k_rows16(w, row, block_begin, num_blocks, out);
   unpack_q8_0_rows16(w, row, block_begin, num_blocks, out);
 }

@@ -19,6 +19,13 @@
 //   [256, 2304): sub-block j (32 weights) in 4 chunks of 64 bytes; chunk c holds, for lane
 //     l at bytes 4l..4l+3, weights 8c..8c+3 of the sub-block in the low nibbles and
 //     8c+4..8c+7 in the high ones (a mask and a shift give vpdpbusd's two operands).
+//
+// WeightLayout::kQ5_0Rows16 (22-byte blocks of 32 weights; nb = cols / 32), in three regions:
+//   nibbles at data + (g * nb + b) * 256: 4 chunks of 64 bytes, chunk c holding weights
+//     8c..8c+3 (low nibbles) and 8c+4..8c+7 (high) of lane l at bytes 4l..4l+3;
+//   high bits at data + G * nb * 256 + (g * nb + b) * 64 (G = rows / 16): each lane's
+//     32-bit qh word;
+//   scales at data + G * nb * 320 + (g * nb + b) * 32: the 16 lanes' f16 d.
 #pragma once
 
 #include <cstddef>
@@ -32,14 +39,15 @@ constexpr size_t kRows16Group = 16;
 
 // The 16-row layout of a weight type, or kRows where it has none.
 inline WeightLayout rows16_layout(DType type) {
-  return type == DType::kQ8_0 ? WeightLayout::kQ8_0Rows16
+  return type == DType::kQ8_0   ? WeightLayout::kQ8_0Rows16
          : type == DType::kQ4_K ? WeightLayout::kQ4_KRows16
+         : type == DType::kQ5_0 ? WeightLayout::kQ5_0Rows16
                                 : WeightLayout::kRows;
 }
 
 // Whether a matrix of this type and shape can take its 16-row layout.
 inline bool rows16_shape_ok(DType type, size_t rows, size_t cols) {
-  const size_t block = type == DType::kQ8_0 ? 32 : 256;
+  const size_t block = type == DType::kQ4_K ? 256 : 32;
   return rows16_layout(type) != WeightLayout::kRows && rows > 0 && cols > 0 && rows % kRows16Group == 0 &&
          cols % block == 0;
 }
@@ -51,6 +59,10 @@ void pack_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
 // The file-layout bytes of blocks [block_begin, block_begin + num_blocks) of row `row` of a
 // kQ8_0Rows16 matrix (34 bytes a block) into out.
 void unpack_q8_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
+
+// The same two for Q5_0 and kQ5_0Rows16 (22 bytes a block).
+void pack_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);
+void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
 
 // The same two for Q4_K and kQ4_KRows16 (144 bytes a super-block).
 void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);

@@ -304,21 +304,20 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
                          [](const auto& info) { return isa_name(info.param); });
 
-// Q4_K repacked into 16-row groups (WeightLayout::kQ4_KRows16): the same checks.
-TEST_P(Rows16Test, Q4kMatchesReferenceAndTheFileLayout) {
-  const KernelTable* k = table();
-  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
-  if (k->matvec_q4_k_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q4_K in the file layout";
+// Q4_K and Q5_0 repacked into 16-row groups (kQ4_KRows16, kQ5_0Rows16): the same checks as
+// Q8_0's above, and each token of a call equals the same token alone.
+void check_rows16(const KernelTable* k, DType type, WeightLayout layout, std::initializer_list<size_t> col_counts) {
   std::mt19937 rng(91);
   ThreadPool pool(2);
-  for (size_t cols : {256, 768, 1536}) {
+  const size_t block = traits(type).block_elems;
+  for (size_t cols : col_counts) {
     for (size_t rows : {16, 48, 160}) {
       for (bool raw : {false, true}) {
-        const TestMatrix m = make_matrix(DType::kQ4_K, rows, cols, rng, rows % 32 == 0 ? 0 : 3, raw);
+        const TestMatrix m = make_matrix(type, rows, cols, rng, rows % 32 == 0 ? 0 : 3, raw);
         WeightStorage storage;
         TestMatrix p = m;
         ASSERT_TRUE(repack_weights_for(*k, &p.view, &storage));
-        ASSERT_EQ(p.view.layout, WeightLayout::kQ4_KRows16);
+        ASSERT_EQ(p.view.layout, layout);
         for (size_t t : {1, 2, 3, 8, 9, 13, 33}) {
           const std::vector<float> x = gaussian(t * cols, rng);
           ASSERT_LE(run_case(*k, p, x, 0, t, pool), kTolerance)
@@ -350,15 +349,29 @@ TEST_P(Rows16Test, Q4kMatchesReferenceAndTheFileLayout) {
           get_row_with(*k, p.view, r, got.data());
           ASSERT_EQ(want, got) << "row " << r;
         }
-        const Matrix pm{DType::kQ4_K, rows, cols, row_bytes(DType::kQ4_K, cols), p.view.data, p.view.layout};
-        std::vector<uint8_t> row(row_bytes(DType::kQ4_K, cols));
+        const Matrix pm{type, rows, cols, row_bytes(type, cols), p.view.data, p.view.layout};
+        std::vector<uint8_t> row(row_bytes(type, cols));
         for (size_t r = 0; r < rows; ++r) {
-          unpack_rows16(pm, r, 0, cols / 256, row.data());
+          unpack_rows16(pm, r, 0, cols / block, row.data());
           ASSERT_TRUE(std::equal(row.begin(), row.end(), m.view.data + r * row.size())) << "row " << r;
         }
       }
     }
   }
+}
+
+TEST_P(Rows16Test, Q4kMatchesReferenceAndTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q4_k_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q4_K in the file layout";
+  check_rows16(k, DType::kQ4_K, WeightLayout::kQ4_KRows16, {256, 768, 1536});
+}
+
+TEST_P(Rows16Test, Q5_0MatchesReferenceAndTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q5_0_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q5_0 in the file layout";
+  check_rows16(k, DType::kQ5_0, WeightLayout::kQ5_0Rows16, {32, 96, 896});
 }
 
 // matmul_shared gives each target exactly what its own matmul gives: mixed weight types

@@ -130,7 +130,84 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+// Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the 16 lanes'
+// qh words (byte c of a lane's word holds the bits of chunk c: low half for the low nibbles,
+// high half for the high ones), then, per token, 8 vpdpbusd started at -16 x the block's
+// activation sum (the weights are q + 16), one convert and one FMA with d x the block scale.
+template <int T>
+void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scales, size_t nb, const Activations& a,
+                size_t t0, float* y, size_t y_stride) {
+  const size_t cols = a.cols, lanes = cols / 4;
+  const int8_t* xq = a.qs + t0 * cols;
+  const float* xs = a.lane_scale + t0 * lanes;
+  const int32_t* xn = a.block_neg_sum128 + t0 * nb;
+  const __m512i low4 = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
+  const __m512i bits_lo = _mm512_set1_epi32(0x08040201), bits_hi = _mm512_set1_epi32(static_cast<int>(0x80402010u));
+  const __m512i lane_bytes = _mm512_set_epi32(0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000, 0x0C0C0C0C, 0x08080808,
+                                              0x04040404, 0x00000000, 0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000,
+                                              0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000);
+  __m512 acc[T];
+  #pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, quants += 256, high += 64, scales += 32) {
+    const __m512i qh = _mm512_loadu_si512(high);
+    __m512i w[8];
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      _mm_prefetch(reinterpret_cast<const char*>(quants + prefetch_bytes(T) + 64 * c), _MM_HINT_T0);
+      const __m512i v = _mm512_loadu_si512(quants + 64 * c);
+      // Byte c of each lane's word into all four of its bytes (vpshufb stays in 128-bit lanes).
+      const __m512i rep = _mm512_shuffle_epi8(qh, _mm512_add_epi8(lane_bytes, _mm512_set1_epi8(static_cast<char>(c))));
+      const __m512i lo = _mm512_and_si512(v, low4);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+      w[2 * c] = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(rep, bits_lo), lo, sixteen);
+      w[2 * c + 1] = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(rep, bits_hi), hi, sixteen);
+    }
+    if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(high + prefetch_bytes(T) / 4), _MM_HINT_T0);
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
+    #pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const int8_t* x = xq + t * cols + 32 * b;
+      __m512i dot = _mm512_set1_epi32(xn[t * nb + b] / 8);
+      #pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        dot = _mm512_dpbusd_epi32(dot, w[2 * c], _mm512_set1_epi32(load_word(x + 8 * c)));
+        dot = _mm512_dpbusd_epi32(dot, w[2 * c + 1], _mm512_set1_epi32(load_word(x + 8 * c + 4)));
+      }
+      const __m512 sc = _mm512_mul_ps(d, _mm512_set1_ps(xs[t * lanes + 8 * b]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc[t]);
+    }
+  }
+  #pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
 }  // namespace
+
+void matvec_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                        size_t num_tokens, float* y) {
+  const size_t nb = w.cols / 32, groups = w.rows / 16;
+  for (size_t r = row_begin; r < row_end; r += 16) {
+    const size_t g = r / 16;
+    const uint8_t* q = w.data + g * nb * 256;
+    const uint8_t* h = w.data + groups * nb * 256 + g * nb * 64;
+    const uint8_t* s = w.data + groups * nb * 320 + g * nb * 32;
+    for (size_t t0 = 0; t0 < num_tokens; t0 += kPassTokens) {
+      const size_t n = num_tokens - t0 < kPassTokens ? num_tokens - t0 : kPassTokens;
+      float* out = y + t0 * w.rows + r;
+      switch (n) {
+#define WAFER_Q5_CASE(k) \
+  case k: group_q5_0<k>(q, h, s, nb, act, t0, out, w.rows); break;
+        WAFER_Q5_CASE(1) WAFER_Q5_CASE(2) WAFER_Q5_CASE(3) WAFER_Q5_CASE(4)
+        WAFER_Q5_CASE(5) WAFER_Q5_CASE(6) WAFER_Q5_CASE(7) WAFER_Q5_CASE(8)
+        WAFER_Q5_CASE(9) WAFER_Q5_CASE(10) WAFER_Q5_CASE(11) WAFER_Q5_CASE(12)
+        WAFER_Q5_CASE(13) WAFER_Q5_CASE(14) WAFER_Q5_CASE(15)
+#undef WAFER_Q5_CASE
+        default: group_q5_0<16>(q, h, s, nb, act, t0, out, w.rows); break;
+      }
+    }
+  }
+}
 
 void matvec_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
                         size_t num_tokens, float* y) {
