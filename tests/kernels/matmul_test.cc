@@ -201,6 +201,32 @@ TestMatrix repacked(const KernelTable& k, const TestMatrix& m, WeightStorage* st
   return p;
 }
 
+// A matrix `p` repacked from `m` reads back exactly: the reference gives the same result to
+// the bit, rows decode to what the file's bytes decode to, and unpacking each row gives the
+// file's bytes back.
+void expect_same_reads(const KernelTable& k, const TestMatrix& m, const TestMatrix& p, std::mt19937& rng,
+                       ThreadPool& pool) {
+  const size_t rows = m.view.rows, cols = m.view.cols;
+  const DType type = m.view.type;
+  const std::vector<float> x = gaussian(3 * cols, rng);
+  std::vector<float> a(3 * rows), b(3 * rows);
+  wafer::reference::matmul(m.view, x.data(), 3, a.data(), pool);
+  wafer::reference::matmul(p.view, x.data(), 3, b.data(), pool);
+  ASSERT_EQ(a, b) << "rows " << rows << " cols " << cols;
+  std::vector<float> want(cols), got(cols);
+  for (size_t r = 0; r < rows; r += 7) {
+    get_row_with(k, m.view, r, want.data());
+    get_row_with(k, p.view, r, got.data());
+    ASSERT_EQ(want, got) << "row " << r;
+  }
+  const Matrix pm{type, rows, cols, row_bytes(type, cols), p.view.data, p.view.layout};
+  std::vector<uint8_t> row(row_bytes(type, cols));
+  for (size_t r = 0; r < rows; ++r) {
+    unpack_rows16(pm, r, 0, cols / traits(type).block_elems, row.data());
+    ASSERT_TRUE(std::equal(row.begin(), row.end(), m.view.data + r * row.size())) << "row " << r;
+  }
+}
+
 TEST_P(Rows16Test, MatchesReferenceAndTheFileLayout) {
   const KernelTable* k = table();
   if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
@@ -225,27 +251,7 @@ TEST_P(Rows16Test, MatchesReferenceAndTheFileLayout) {
             ASSERT_EQ(a, b) << "rows " << rows << " cols " << cols << " tokens " << t;
           }
         }
-        // The reference reads the repacked layout too, to the bit.
-        const std::vector<float> x = gaussian(3 * cols, rng);
-        std::vector<float> a(3 * rows), b(3 * rows);
-        wafer::reference::matmul(m.view, x.data(), 3, a.data(), pool);
-        wafer::reference::matmul(p.view, x.data(), 3, b.data(), pool);
-        ASSERT_EQ(a, b);
-        // Rows decode to exactly what the file's bytes decode to.
-        std::vector<float> want(cols), got(cols);
-        for (size_t r = 0; r < rows; r += 7) {
-          get_row_with(*k, m.view, r, want.data());
-          get_row_with(*k, p.view, r, got.data());
-          ASSERT_EQ(want, got) << "row " << r;
-        }
-        // And back to the file's bytes, row by row.
-        const Matrix pm{DType::kQ8_0, rows, cols, row_bytes(DType::kQ8_0, cols), p.view.data, p.view.layout};
-        std::vector<uint8_t> row(row_bytes(DType::kQ8_0, cols));
-        for (size_t r = 0; r < rows; ++r) {
-          unpack_q8_0_rows16(pm, r, 0, cols / 32, row.data());
-          const uint8_t* orig = m.view.data + r * row.size();
-          ASSERT_TRUE(std::equal(row.begin(), row.end(), orig)) << "row " << r;
-        }
+        expect_same_reads(*k, m, p, rng, pool);
       }
     }
   }
@@ -309,7 +315,6 @@ INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevel
 void check_rows16(const KernelTable* k, DType type, WeightLayout layout, std::initializer_list<size_t> col_counts) {
   std::mt19937 rng(91);
   ThreadPool pool(2);
-  const size_t block = traits(type).block_elems;
   for (size_t cols : col_counts) {
     for (size_t rows : {16, 48, 160}) {
       for (bool raw : {false, true}) {
@@ -336,25 +341,7 @@ void check_rows16(const KernelTable* k, DType type, WeightLayout layout, std::in
             ASSERT_TRUE(std::equal(one.begin(), one.end(), b.begin() + i * rows)) << "token " << i << " of " << t;
           }
         }
-        // The reference reads the repacked layout too, to the bit; rows decode to what the
-        // file's bytes decode to; unpacking gives the file's bytes back.
-        const std::vector<float> x = gaussian(3 * cols, rng);
-        std::vector<float> a(3 * rows), b(3 * rows);
-        wafer::reference::matmul(m.view, x.data(), 3, a.data(), pool);
-        wafer::reference::matmul(p.view, x.data(), 3, b.data(), pool);
-        ASSERT_EQ(a, b);
-        std::vector<float> want(cols), got(cols);
-        for (size_t r = 0; r < rows; r += 5) {
-          get_row_with(*k, m.view, r, want.data());
-          get_row_with(*k, p.view, r, got.data());
-          ASSERT_EQ(want, got) << "row " << r;
-        }
-        const Matrix pm{type, rows, cols, row_bytes(type, cols), p.view.data, p.view.layout};
-        std::vector<uint8_t> row(row_bytes(type, cols));
-        for (size_t r = 0; r < rows; ++r) {
-          unpack_rows16(pm, r, 0, cols / block, row.data());
-          ASSERT_TRUE(std::equal(row.begin(), row.end(), m.view.data + r * row.size())) << "row " << r;
-        }
+        expect_same_reads(*k, m, p, rng, pool);
       }
     }
   }
