@@ -65,7 +65,7 @@ ResponseStreamWriter::ResponseStreamWriter(const ResponsesRequest& request, std:
 json::object ResponseStreamWriter::response_object() const { return json::parse(response_json()).as_object(); }
 
 std::string ResponseStreamWriter::response_json() const {
-  if (ended_ && !final_json_.empty()) return final_json_;
+  if (ended_) return final_json_;
   json::array output;
   for (const ResponseItem& item : output_) output.push_back(item_to_json(item));
   std::string r = "{\"id\":";
@@ -97,11 +97,11 @@ StreamEvent ResponseStreamWriter::make_event(std::string_view type, json::object
   return {std::string(type), json::serialize(event)};
 }
 
-StreamEvent ResponseStreamWriter::make_response_event(std::string_view type) {
+StreamEvent ResponseStreamWriter::make_response_event(std::string_view type, std::string_view response) {
   std::string e = "{\"type\":";
   e += json::serialize(json::value(type));
   e += ",\"response\":";
-  e += ended_ ? final_json_ : response_json();
+  e += response;
   e += ",\"sequence_number\":";
   e += json::serialize(json::value(sequence_++));
   if (!request_.stream_id.empty()) {
@@ -116,8 +116,9 @@ std::vector<StreamEvent> ResponseStreamWriter::start() {
   WAFER_CHECK(!started_, "start() called twice");
   started_ = true;
   std::vector<StreamEvent> out;
-  out.push_back(make_response_event("response.created"));
-  out.push_back(make_response_event("response.in_progress"));
+  const std::string response = response_json();
+  out.push_back(make_response_event("response.created", response));
+  out.push_back(make_response_event("response.in_progress", response));
   return out;
 }
 
@@ -286,7 +287,7 @@ std::vector<StreamEvent> ResponseStreamWriter::terminal(std::string_view type) {
   close_open_item(&out);
   final_json_ = response_json();
   ended_ = true;
-  out.push_back(make_response_event(type));
+  out.push_back(make_response_event(type, final_json_));
   return out;
 }
 

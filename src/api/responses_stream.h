@@ -53,8 +53,8 @@ class ResponseStreamWriter {
  private:
   enum class Open { kNone, kMessage, kReasoning, kCall };
   StreamEvent make_event(std::string_view type, boost::json::object body);
-  // {"type":type,"response":<the Response object>,"sequence_number":...}
-  StreamEvent make_response_event(std::string_view type);
+  // {"type":type,"response":response,"sequence_number":...}
+  StreamEvent make_response_event(std::string_view type, std::string_view response);
   void close_open_item(std::vector<StreamEvent>* out);
   void open_message(std::vector<StreamEvent>* out);
   void open_reasoning(std::vector<StreamEvent>* out);

@@ -26,10 +26,10 @@ size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 // Per-thread scratch that grows to the largest request and is then reused, so steady-state
 // calls allocate nothing. Slot 0 holds a call's activations (written by the calling thread
-// and the pool, read by all), slot 1 a worker's private panels, slots 2 and 3 the other
-// activation formats of a matmul_shared.
+// and the pool, read by all), slot 1 a worker's private panels, slot 2 a matmul_shared's
+// second quantised format.
 uint8_t* scratch(int slot, size_t bytes) {
-  thread_local std::vector<uint8_t> buffers[4];
+  thread_local std::vector<uint8_t> buffers[3];
   std::vector<uint8_t>& b = buffers[slot];
   if (b.size() < bytes + 64) b.resize(bytes + 64);
   const uintptr_t p = reinterpret_cast<uintptr_t>(b.data());
@@ -177,45 +177,39 @@ void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t
 // chunks of every matrix handed out in one pool run.
 void matvec_matmul_shared(const KernelTable& k, std::span<const MatmulTarget> targets, const float* x,
                           size_t num_tokens, ThreadPool& pool) {
+  // Indexed by ActFormat (kFloat, kQ8Block32, kQ8Block256); the two quantised formats take
+  // scratch slots 0 and 2.
   constexpr int kFormats = 3;
-  const ActFormat formats[kFormats] = {ActFormat::kFloat, ActFormat::kQ8Block32, ActFormat::kQ8Block256};
+  constexpr int kSlot[kFormats] = {0, 0, 2};
+  static_assert(static_cast<int>(ActFormat::kQ8Block256) == kFormats - 1);
   bool wanted[kFormats] = {};
   bool block_sums = false;
   const size_t cols = targets[0].w->cols;
   for (const MatmulTarget& t : targets) {
     WAFER_CHECK(t.w->cols == cols, "matmul_shared over matrices of {} and {} columns", cols, t.w->cols);
-    const ActFormat f = act_format(t.w->type);
-    for (int i = 0; i < kFormats; ++i) wanted[i] |= formats[i] == f;
+    wanted[static_cast<int>(act_format(t.w->type))] = true;
     block_sums |= needs_block_sums(t.w->layout);
   }
   Activations acts[kFormats];
-  const int slots[kFormats] = {0, 0, 2};  // kFloat takes no scratch
-  for (int i = 0; i < kFormats; ++i)
-    if (wanted[i]) acts[i] = prepare_activations(k, formats[i], x, num_tokens, cols, pool, block_sums, slots[i]);
+  for (int f = 0; f < kFormats; ++f)
+    if (wanted[f])
+      acts[f] = prepare_activations(k, static_cast<ActFormat>(f), x, num_tokens, cols, pool, block_sums, kSlot[f]);
   struct Piece {
-    const Matrix* m;
+    Matrix m;
     MatvecFn fn;
     const Activations* a;
     float* y;
     size_t r0, r1;
   };
-  std::vector<Matrix> matrices;
-  matrices.reserve(targets.size());
-  for (const MatmulTarget& t : targets) matrices.push_back(to_matrix(*t.w));
   std::vector<Piece> pieces;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const Matrix& m = matrices[i];
-    const ActFormat f = act_format(m.type);
-    const Activations* a = &acts[f == ActFormat::kFloat ? 0 : f == ActFormat::kQ8Block32 ? 1 : 2];
-    const MatvecFn fn = matvec_fn(k, m);
+  for (const MatmulTarget& t : targets) {
+    const Matrix m = to_matrix(*t.w);
+    const Activations* a = &acts[static_cast<int>(act_format(m.type))];
     const size_t chunk = matvec_chunk(m, pool);
-    for (size_t r = 0; r < m.rows; r += chunk) pieces.push_back({&m, fn, a, targets[i].y, r, std::min(m.rows, r + chunk)});
+    for (size_t r = 0; r < m.rows; r += chunk) pieces.push_back({m, matvec_fn(k, m), a, t.y, r, std::min(m.rows, r + chunk)});
   }
   parallel_chunks(pool, pieces.size(), 1, [&](size_t p0, size_t p1) {
-    for (size_t p = p0; p < p1; ++p) {
-      const Piece& c = pieces[p];
-      c.fn(*c.m, c.r0, c.r1, *c.a, num_tokens, c.y);
-    }
+    for (size_t p = p0; p < p1; ++p) pieces[p].fn(pieces[p].m, pieces[p].r0, pieces[p].r1, *pieces[p].a, num_tokens, pieces[p].y);
   });
 }
 
@@ -346,11 +340,12 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
 
 void matmul_shared_with(const KernelTable& table, std::span<const MatmulTarget> targets, const float* x,
                         size_t num_tokens, ThreadPool& pool, MatmulKernel kernel) {
-  bool matvec_all = table.isa != Isa::kReference && num_tokens > 0;
+  // The matrix-vector path, as matmul_with would take it for every target.
+  const bool panels = table.gemm != nullptr && num_tokens >= kAmxMinTokens && kernel == MatmulKernel::kAuto;
+  bool matvec_all = table.isa != Isa::kReference && num_tokens > 0 && !panels;
   for (const MatmulTarget& t : targets) {
     const WeightView& w = *t.w;
-    const bool panels = table.gemm != nullptr && num_tokens >= kAmxMinTokens && kernel == MatmulKernel::kAuto;
-    matvec_all &= !panels && w.rows > 0 && w.cols > 0 && weight_slot(w.type) >= 0 && w.cols == targets[0].w->cols;
+    matvec_all &= w.rows > 0 && w.cols > 0 && weight_slot(w.type) >= 0 && w.cols == targets[0].w->cols;
   }
   if (!matvec_all || targets.size() < 2) {
     for (const MatmulTarget& t : targets) matmul_with(table, *t.w, x, num_tokens, t.y, pool, kernel);

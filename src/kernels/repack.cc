@@ -61,13 +61,25 @@ inline uint32_t load32(const uint8_t* p) {
   return v;
 }
 
+// The file's nibble bytes pair weight i with a partner further on (i + 32 in a Q4_K chunk,
+// i + 16 in a Q5_0 block); the 16-row lines pair weight i with i + 4. Four file bytes at
+// i (lo4) and four at i + 4 (hi4) hold the same 16 nibbles as the line word of the first
+// weights (first) and that of their partners (second).
+inline void file_to_lines(uint32_t lo4, uint32_t hi4, uint32_t* first, uint32_t* second) {
+  *first = (lo4 & 0x0F0F0F0Fu) | (hi4 & 0x0F0F0F0Fu) << 4;
+  *second = (lo4 >> 4 & 0x0F0F0F0Fu) | (hi4 & 0xF0F0F0F0u);
+}
+
+inline void lines_to_file(uint32_t first, uint32_t second, uint32_t* lo4, uint32_t* hi4) {
+  *lo4 = (first & 0x0F0F0F0Fu) | (second & 0x0F0F0F0Fu) << 4;
+  *hi4 = (first >> 4 & 0x0F0F0F0Fu) | (second & 0xF0F0F0F0u);
+}
+
 }  // namespace
 
 // The file's 128 nibble bytes pair weight i of each 64-weight chunk C (low nibble) with
-// weight i + 32 (high), so sub-blocks 2C and 2C + 1 share bytes 32C..32C+31. Four of those
-// bytes at 32C + 8c (lo4) and four at 32C + 8c + 4 (hi4) hold chunk c of both sub-blocks:
-// sub-block 2C's word is (lo4 & 0x0F) | (hi4 & 0x0F) << 4 per byte, 2C + 1's is
-// lo4 >> 4 | (hi4 & 0xF0).
+// weight i + 32 (high), so sub-blocks 2C and 2C + 1 share bytes 32C..32C+31: the bytes at
+// 32C + 8c and 32C + 8c + 4 hold line c of both.
 void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
   const size_t ns = w.cols / 256;
   for (size_t r = row_begin; r < row_end; ++r) {
@@ -81,9 +93,8 @@ void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
       const uint8_t* qs = src + 16;
       for (size_t C = 0; C < 4; ++C) {
         for (size_t c = 0; c < 4; ++c) {
-          const uint32_t lo4 = load32(qs + 32 * C + 8 * c), hi4 = load32(qs + 32 * C + 8 * c + 4);
-          const uint32_t even = (lo4 & 0x0F0F0F0Fu) | (hi4 & 0x0F0F0F0Fu) << 4;
-          const uint32_t odd = (lo4 >> 4 & 0x0F0F0F0Fu) | (hi4 & 0xF0F0F0F0u);
+          uint32_t even, odd;
+          file_to_lines(load32(qs + 32 * C + 8 * c), load32(qs + 32 * C + 8 * c + 4), &even, &odd);
           std::memcpy(dst + kQ4kQuants + (4 * (2 * C) + c) * 64 + 4 * lane, &even, 4);
           std::memcpy(dst + kQ4kQuants + (4 * (2 * C + 1) + c) * 64 + 4 * lane, &odd, 4);
         }
@@ -103,10 +114,9 @@ void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
     uint8_t* qs = out + 16;
     for (size_t C = 0; C < 4; ++C) {
       for (size_t c = 0; c < 4; ++c) {
-        const uint32_t even = load32(src + kQ4kQuants + (4 * (2 * C) + c) * 64 + 4 * lane);
-        const uint32_t odd = load32(src + kQ4kQuants + (4 * (2 * C + 1) + c) * 64 + 4 * lane);
-        const uint32_t lo4 = (even & 0x0F0F0F0Fu) | (odd & 0x0F0F0F0Fu) << 4;
-        const uint32_t hi4 = (even >> 4 & 0x0F0F0F0Fu) | (odd & 0xF0F0F0F0u);
+        uint32_t lo4, hi4;
+        lines_to_file(load32(src + kQ4kQuants + (4 * (2 * C) + c) * 64 + 4 * lane),
+                      load32(src + kQ4kQuants + (4 * (2 * C + 1) + c) * 64 + 4 * lane), &lo4, &hi4);
         std::memcpy(qs + 32 * C + 8 * c, &lo4, 4);
         std::memcpy(qs + 32 * C + 8 * c + 4, &hi4, 4);
       }
@@ -114,8 +124,8 @@ void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
   }
 }
 
-// Q5_0's 16 nibble bytes pair weight i (low) with i + 16 (high); chunks c and c + 2 of the
-// 16-row layout share bytes 8c..8c+7, in the same way as Q4_K's sub-blocks above.
+// Q5_0's 16 nibble bytes pair weight i (low) with i + 16 (high): lines c and c + 2 of the
+// 16-row layout share bytes 8c..8c+7.
 void pack_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
   const size_t nb = w.cols / 32, groups = w.rows / kRows16Group;
   uint8_t* high = out + groups * nb * 256;
@@ -129,9 +139,8 @@ void pack_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
       std::memcpy(high + gb * 64 + 4 * lane, src + 2, 4);
       const uint8_t* qs = src + 6;
       for (size_t c = 0; c < 2; ++c) {
-        const uint32_t lo4 = load32(qs + 8 * c), hi4 = load32(qs + 8 * c + 4);
-        const uint32_t first = (lo4 & 0x0F0F0F0Fu) | (hi4 & 0x0F0F0F0Fu) << 4;
-        const uint32_t second = (lo4 >> 4 & 0x0F0F0F0Fu) | (hi4 & 0xF0F0F0F0u);
+        uint32_t first, second;
+        file_to_lines(load32(qs + 8 * c), load32(qs + 8 * c + 4), &first, &second);
         std::memcpy(out + gb * 256 + c * 64 + 4 * lane, &first, 4);
         std::memcpy(out + gb * 256 + (c + 2) * 64 + 4 * lane, &second, 4);
       }
@@ -149,10 +158,9 @@ void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
     std::memcpy(out, scales + gb * 32 + 2 * lane, 2);
     std::memcpy(out + 2, high + gb * 64 + 4 * lane, 4);
     for (size_t c = 0; c < 2; ++c) {
-      const uint32_t first = load32(w.data + gb * 256 + c * 64 + 4 * lane);
-      const uint32_t second = load32(w.data + gb * 256 + (c + 2) * 64 + 4 * lane);
-      const uint32_t lo4 = (first & 0x0F0F0F0Fu) | (second & 0x0F0F0F0Fu) << 4;
-      const uint32_t hi4 = (first >> 4 & 0x0F0F0F0Fu) | (second & 0xF0F0F0F0u);
+      uint32_t lo4, hi4;
+      lines_to_file(load32(w.data + gb * 256 + c * 64 + 4 * lane), load32(w.data + gb * 256 + (c + 2) * 64 + 4 * lane),
+                    &lo4, &hi4);
       std::memcpy(out + 6 + 8 * c, &lo4, 4);
       std::memcpy(out + 6 + 8 * c + 4, &hi4, 4);
     }

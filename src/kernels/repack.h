@@ -47,9 +47,8 @@ inline WeightLayout rows16_layout(DType type) {
 
 // Whether a matrix of this type and shape can take its 16-row layout.
 inline bool rows16_shape_ok(DType type, size_t rows, size_t cols) {
-  const size_t block = type == DType::kQ4_K ? 256 : 32;
   return rows16_layout(type) != WeightLayout::kRows && rows > 0 && cols > 0 && rows % kRows16Group == 0 &&
-         cols % block == 0;
+         cols % traits(type).block_elems == 0;
 }
 
 // Writes rows [row_begin, row_end) (multiples of 16) of a kRows Q8_0 matrix into `out`,
