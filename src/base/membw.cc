@@ -6,8 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <memory>
-#include <vector>
 
 #include <emmintrin.h>
 
@@ -30,21 +28,27 @@ uint64_t read_sum(const uint8_t* p, size_t bytes) {
 
 }  // namespace
 
-double measure_read_bandwidth_gbs(ThreadPool& pool, size_t bytes, int passes) {
-  bytes = bytes / 4096 * 4096;
-  std::unique_ptr<uint8_t[], void (*)(uint8_t*)> buf(
-      static_cast<uint8_t*>(std::aligned_alloc(4096, bytes)), [](uint8_t* p) { std::free(p); });
+ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes) : pool_(pool), buf_(bytes / 4096 * 4096) {
   // First touch from the threads that will read, so pages are mapped before timing.
-  pool.parallel_for(bytes, 1 << 20, [&](size_t b, size_t e) { std::memset(buf.get() + b, 1, e - b); });
+  uint8_t* p = buf_.data();
+  pool_.parallel_for(buf_.size(), 1 << 20, [&](size_t b, size_t e) { std::memset(p + b, 1, e - b); });
+}
+
+double ReadBandwidthProbe::measure(int passes) {
+  const uint8_t* p = buf_.data();
   std::atomic<uint64_t> sink{0};
   double best = 0.0;
   for (int pass = 0; pass < passes; ++pass) {
     auto t0 = std::chrono::steady_clock::now();
-    pool.parallel_for(bytes, 1 << 20, [&](size_t b, size_t e) { sink += read_sum(buf.get() + b, e - b); });
+    pool_.parallel_for(buf_.size(), 1 << 20, [&](size_t b, size_t e) { sink += read_sum(p + b, e - b); });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, static_cast<double>(bytes) / s / 1e9);
+    best = std::max(best, static_cast<double>(buf_.size()) / s / 1e9);
   }
   return best;
+}
+
+double measure_read_bandwidth_gbs(ThreadPool& pool, size_t bytes, int passes) {
+  return ReadBandwidthProbe(pool, bytes).measure(passes);
 }
 
 }  // namespace wafer

@@ -367,9 +367,8 @@ bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* 
     return false;
   const Matrix m = to_matrix(*w);
   const size_t bytes = w->rows * m.row_bytes;
-  storage->reset(new uint8_t[bytes + 64]);  // every byte is written below
-  const uintptr_t p = reinterpret_cast<uintptr_t>(storage->get());
-  uint8_t* out = storage->get() + (round_up(p, 64) - p);
+  *storage = LargeBuffer(bytes);  // page-aligned, in huge pages where it spans them
+  uint8_t* out = storage->data();
   if (pool != nullptr) {
     parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_rows16(m, r0, r1, out); });
   } else {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/dtype.h"
+#include "base/large_buffer.h"
 #include "base/thread_pool.h"
 
 namespace wafer {
@@ -50,8 +51,8 @@ struct MatmulTarget {
 void matmul_shared(std::span<const MatmulTarget> targets, const float* x, size_t num_tokens, ThreadPool& pool,
                    MatmulKernel kernel = MatmulKernel::kAuto);
 
-// Owned bytes of a repacked matrix (left uninitialised until written).
-using WeightStorage = std::unique_ptr<uint8_t[]>;
+// Owned bytes of a repacked matrix.
+using WeightStorage = LargeBuffer;
 
 // Where the active level's matrix-vector kernels read `w` faster in another layout (Q8_0
 // on AVX-512: rows interleaved by 16), writes it in that layout to `storage`, points w at it

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "base/check.h"
 #include "base/half.h"
@@ -20,9 +21,13 @@ bool KvCache::reserve_more(int64_t n) {
   if (need > capacity_) return false;
   if (need <= allocated_positions_) return true;
   const int64_t grown = std::min(capacity_, std::max<int64_t>({need, allocated_positions_ * 2, 256}));
-  for (size_t l = 0; l < k_.size(); ++l) {
-    k_[l].resize(grown * row_bytes());
-    v_[l].resize(grown * row_bytes());
+  const size_t keep = static_cast<size_t>(allocated_positions_) * row_bytes();
+  for (std::vector<LargeBuffer>* kv : {&k_, &v_}) {
+    for (LargeBuffer& layer : *kv) {
+      LargeBuffer bigger(static_cast<size_t>(grown) * row_bytes());
+      if (keep != 0) std::memcpy(bigger.data(), layer.data(), keep);
+      layer = std::move(bigger);
+    }
   }
   allocated_positions_ = grown;
   return true;

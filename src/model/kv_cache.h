@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/dtype.h"
+#include "base/large_buffer.h"
 #include "model/config.h"
 
 namespace wafer {
@@ -58,7 +59,7 @@ class KvCache {
   size_t elem_bytes_;
   int64_t size_ = 0;
   int64_t allocated_positions_ = 0;
-  std::vector<std::vector<uint8_t>> k_, v_;  // [n_layer][positions * row_bytes]
+  std::vector<LargeBuffer> k_, v_;  // [n_layer][allocated positions * row_bytes], huge pages where large
 };
 
 }  // namespace wafer
