@@ -91,7 +91,7 @@ class EngineImpl final : public Engine {
     if (config.prefix_cache_mb > 0) {
       PrefixCache::Options o;
       o.block_tokens = static_cast<size_t>(std::max(1, config.prefix_block_tokens));
-      o.block_bytes = o.block_tokens * model_->new_cache(0).position_bytes();
+      o.block_bytes = model_->new_cache(0).run_bytes(static_cast<int64_t>(o.block_tokens));
       o.budget_bytes = static_cast<size_t>(config.prefix_cache_mb) << 20;
       prefix_cache_ = std::make_unique<PrefixCache>(o);
     }

@@ -21,10 +21,23 @@ namespace {
 constexpr size_t kTaskTokens = 16;
 constexpr size_t kMaxStateFloats = size_t{4} << 20;
 
-float load(const AttentionArgs& a, const uint8_t* base, int64_t pos, int64_t index) {
-  const uint8_t* row = base + pos * a.cache->row_bytes();
-  if (a.cache->type() == DType::kF16) return f16_to_f32(reinterpret_cast<const uint16_t*>(row)[index]);
-  return reinterpret_cast<const float*>(row)[index];
+float load(const KvCache& cache, const uint8_t* p) {
+  if (cache.type() == DType::kF16) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return f16_to_f32(h);
+  }
+  float f;
+  std::memcpy(&f, p, 4);
+  return f;
+}
+
+// Element `index` of position pos's key and value.
+float load_key(const AttentionArgs& a, int64_t pos, int64_t index) {
+  return load(*a.cache, a.cache->key_at(a.layer, pos, index));
+}
+float load_value(const AttentionArgs& a, int64_t pos, int64_t index) {
+  return load(*a.cache, a.cache->value_row(a.layer, pos) + index * a.cache->elem_bytes());
 }
 
 bool force_reference() {
@@ -36,8 +49,6 @@ bool force_reference() {
 
 void attend_portable(const AttentionArgs& a, const AttendTask& task) {
   const int64_t d = a.head_dim, group = task.group, kv_head = task.kv_head;
-  const uint8_t* keys = a.cache->keys(a.layer);
-  const uint8_t* values = a.cache->values(a.layer);
   int64_t last = task.begin;
   for (size_t t = 0; t < task.num_tokens; ++t) last = std::max(last, task.end[t]);
   std::vector<float> k(d), v(d);
@@ -45,8 +56,8 @@ void attend_portable(const AttentionArgs& a, const AttendTask& task) {
   // positions in order.
   for (int64_t pos = task.begin; pos < last; ++pos) {
     for (int64_t i = 0; i < d; ++i) {
-      k[i] = load(a, keys, pos, kv_head * d + i);
-      v[i] = load(a, values, pos, kv_head * d + i);
+      k[i] = load_key(a, pos, kv_head * d + i);
+      v[i] = load_value(a, pos, kv_head * d + i);
     }
     for (size_t t = 0; t < task.num_tokens; ++t) {
       if (pos >= task.end[t]) continue;
@@ -171,8 +182,6 @@ namespace reference {
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
   const int64_t group = a.n_head / a.n_head_kv, d = a.head_dim;
-  const uint8_t* keys = a.cache->keys(a.layer);
-  const uint8_t* values = a.cache->values(a.layer);
   for (size_t t = 0; t < a.num_tokens; ++t) {
     const int64_t n_pos = a.start_pos + static_cast<int64_t>(t) + 1;
     std::vector<double> scores(n_pos);
@@ -182,7 +191,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
       double max_score = -std::numeric_limits<double>::infinity();
       for (int64_t p = 0; p < n_pos; ++p) {
         double dot = 0;
-        for (int64_t i = 0; i < d; ++i) dot += static_cast<double>(q[i]) * load(a, keys, p, kv * d + i);
+        for (int64_t i = 0; i < d; ++i) dot += static_cast<double>(q[i]) * load_key(a, p, kv * d + i);
         scores[p] = dot * a.scale;
         max_score = std::max(max_score, scores[p]);
       }
@@ -190,7 +199,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
       for (double& s : scores) sum += (s = std::exp(s - max_score));
       for (int64_t i = 0; i < d; ++i) {
         double o = 0;
-        for (int64_t p = 0; p < n_pos; ++p) o += scores[p] * load(a, values, p, kv * d + i);
+        for (int64_t p = 0; p < n_pos; ++p) o += scores[p] * load_value(a, p, kv * d + i);
         a.out[t * a.n_head * d + h * d + i] = static_cast<float>(o / sum);
       }
     }

@@ -1,11 +1,12 @@
-// AVX-512 attention kernel for F16 KV caches. Per block of 32 positions it converts the keys
-// once, transposed (lane = position), and the values once, for every token and query head of
-// its task. A head's 32 scores are then 2d FMAs of a broadcast query element with the two
-// halves of a row of transposed keys (no horizontal sums), vector exps, and d/16 x 32 FMAs
-// into its output (each broadcast weight feeding up to 4 columns), with one online-softmax
-// rescale per block and no branch. Each head's operations depend only on
-// its own query and the block, never on the other rows of the task. Built with AVX-512 flags;
-// called only where CPUID says so.
+// AVX-512 attention kernel for F16 KV caches. The cache keeps keys in tiles of 32
+// positions with one position a lane (model/kv_cache.h), so a block's keys are read as
+// they are: a head's 32 scores are 2d FMAs of a broadcast query element with the two
+// halves of a row of the tile, converted from F16 as they load (no transpose, no
+// horizontal sums). Then vector exps, and d/16 x 32 FMAs into its output (each broadcast
+// weight feeding up to 4 columns) from the block's values, converted once for every token
+// and query head of the task, with one online-softmax rescale per block and no branch.
+// Each head's operations depend only on its own query and the block, never on the other
+// rows of the task. Built with AVX-512 flags; called only where CPUID says so.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -28,19 +29,22 @@ inline __m512 max_all(__m512 v) {
   return _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
 }
 
-// Scores of R query heads (rows q + r * d) for the block's two halves of 16 positions, each
-// broadcast query element used for both halves; then the online-softmax update. Leaves the
+// Scores of R query heads (rows q + r * d) for the block's two halves of 16 positions (kt:
+// the head's rows of the key tile; next: the next tile's, fetched ahead), each broadcast
+// query element used for both halves; then the online-softmax update. Leaves the
 // block's weights in w[r][0..31] and each row's rescale factor exp(old max - new max) in
 // rescale[r] (1 exactly where the maximum stays, 0 on the first block: no branch).
 template <int VECS, int R>
-inline void score_rows(const float* q, const float* kt, int64_t n, __m512 scale, SoftmaxPartial* p,
-                       float (*w)[kBlock], __m512* rescale) {
+inline void score_rows(const float* q, const uint16_t* kt, const uint16_t* next, int64_t n, __m512 scale,
+                       SoftmaxPartial* p, float (*w)[kBlock], __m512* rescale) {
   constexpr int64_t d = VECS * 16;
   __m512 sa[R], sb[R];
   #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) sa[r] = sb[r] = _mm512_setzero_ps();
   for (int64_t i = 0; i < d; ++i) {
-    const __m512 ka = _mm512_load_ps(kt + i * kBlock), kb = _mm512_load_ps(kt + i * kBlock + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(next + i * kBlock), _MM_HINT_T0);
+    const __m512 ka = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock)));
+    const __m512 kb = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock + 16)));
     #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 qv = _mm512_set1_ps(q[r * d + i]);
@@ -105,12 +109,12 @@ inline void accumulate_head(const float* vbuf, const float (*w)[kBlock], const _
 
 // R <= 8 query heads against one block of 32 positions.
 template <int VECS, int R>
-inline void rows_block(const float* q, const float* kt, const float* vbuf, int64_t n, __m512 scale,
-                       SoftmaxPartial* p, float* o) {
+inline void rows_block(const float* q, const uint16_t* kt, const uint16_t* next, const float* vbuf, int64_t n,
+                       __m512 scale, SoftmaxPartial* p, float* o) {
   constexpr int64_t d = VECS * 16;
   alignas(64) float w[R][kBlock];
   __m512 rescale[R];
-  score_rows<VECS, R>(q, kt, n, scale, p, w, rescale);
+  score_rows<VECS, R>(q, kt, next, n, scale, p, w, rescale);
   if constexpr (R > 4) {
     accumulate_head<VECS, 4>(vbuf, w, rescale, o);
     accumulate_head<VECS, R - 4>(vbuf, w + 4, rescale + 4, o + 4 * d);
@@ -121,70 +125,70 @@ inline void rows_block(const float* q, const float* kt, const float* vbuf, int64
 
 // All `group` heads of one token, in runs of up to 8 rows.
 template <int VECS>
-void heads_block(const float* q, int64_t group, const float* kt, const float* vbuf, int64_t n, __m512 scale,
-                 SoftmaxPartial* p, float* o) {
+void heads_block(const float* q, int64_t group, const uint16_t* kt, const uint16_t* next, const float* vbuf,
+                 int64_t n, __m512 scale, SoftmaxPartial* p, float* o) {
   constexpr int64_t d = VECS * 16;
   for (int64_t g = 0; g < group; g += 8) {
     const float* qg = q + g * d;
     float* og = o + g * d;
     switch (std::min<int64_t>(8, group - g)) {
-      case 1: rows_block<VECS, 1>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 2: rows_block<VECS, 2>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 3: rows_block<VECS, 3>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 4: rows_block<VECS, 4>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 5: rows_block<VECS, 5>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 6: rows_block<VECS, 6>(qg, kt, vbuf, n, scale, p + g, og); break;
-      case 7: rows_block<VECS, 7>(qg, kt, vbuf, n, scale, p + g, og); break;
-      default: rows_block<VECS, 8>(qg, kt, vbuf, n, scale, p + g, og); break;
+      case 1: rows_block<VECS, 1>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 2: rows_block<VECS, 2>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 3: rows_block<VECS, 3>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 4: rows_block<VECS, 4>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 5: rows_block<VECS, 5>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 6: rows_block<VECS, 6>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 7: rows_block<VECS, 7>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      default: rows_block<VECS, 8>(qg, kt, next, vbuf, n, scale, p + g, og); break;
     }
   }
 }
 
-// Keys of 16 positions [p0, p0 + n) (zero past n) converted and transposed into
-// kt[i * kBlock + j0 + j], values into vbuf[(j0 + j) * d].
+// Values of 16 positions [p0, p0 + n) (zero past n) converted into vbuf[(j0 + j) * d]; the
+// next block's are fetched ahead.
 template <int VECS>
-inline void convert_half(const uint8_t* keys, const uint8_t* values, size_t row, int64_t p0, int64_t n, int64_t j0,
-                         float* kt, float* vbuf) {
+inline void convert_values(const uint8_t* values, size_t row, int64_t p0, int64_t n, int64_t j0, float* vbuf) {
   constexpr int64_t d = VECS * 16;
-  for (int64_t i = 0; i < VECS; ++i) {
-    __m512 r[16];
+  for (int64_t j = 0; j < 16; ++j) {
+    const bool in = j < n;
+    #pragma GCC unroll 8
+    for (int64_t c = 0; c < (d * 2 + 63) / 64; ++c)
+      _mm_prefetch(reinterpret_cast<const char*>(values + (p0 + kBlock + j) * row) + 64 * c, _MM_HINT_T0);
     #pragma GCC unroll 16
-    for (int64_t j = 0; j < 16; ++j) {
-      const bool in = j < n;
-      r[j] = in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + (p0 + j) * row) + i))
-                : _mm512_setzero_ps();
+    for (int64_t i = 0; i < VECS; ++i)
       _mm512_store_ps(vbuf + (j0 + j) * d + i * 16,
                       in ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + (p0 + j) * row) + i))
                          : _mm512_setzero_ps());
-    }
-    kernels::avx512::transpose16(r);
-    #pragma GCC unroll 16
-    for (int64_t c = 0; c < 16; ++c) _mm512_store_ps(kt + (i * 16 + c) * kBlock + j0, r[c]);
   }
 }
 
 template <int VECS>
 void attend_f16(const AttentionArgs& a, const AttendTask& task) {
   constexpr int64_t d = VECS * 16;
-  const size_t row = a.cache->row_bytes();
-  const uint8_t* keys = a.cache->keys(a.layer) + task.kv_head * d * 2;
+  static_assert(kBlock == KvCache::kKeyTile && kAttentionChunk % kBlock == 0, "blocks are key tiles");
+  const size_t row = a.cache->row_bytes(), tile_bytes = a.cache->key_tile_bytes();
+  // The head's first row of each tile: key element i of the tile's position j is at
+  // [i * kBlock + j].
+  const uint8_t* keys = a.cache->keys(a.layer) + task.kv_head * d * kBlock * 2;
   const uint8_t* values = a.cache->values(a.layer) + task.kv_head * d * 2;
-  alignas(64) float kt[kMaxHeadDim * kBlock];  // kt[i * kBlock + j] = key element i of position j
   alignas(64) float vbuf[kBlock * kMaxHeadDim];
   const __m512 scale = _mm512_set1_ps(a.scale);
   int64_t last = task.begin;
   for (size_t t = 0; t < task.num_tokens; ++t) last = std::max(last, task.end[t]);
   for (int64_t p0 = task.begin; p0 < last; p0 += kBlock) {
     const int64_t n = std::min(kBlock, last - p0);
-    convert_half<VECS>(keys, values, row, p0, std::min<int64_t>(n, 16), 0, kt, vbuf);
-    convert_half<VECS>(keys, values, row, p0 + 16, std::max<int64_t>(n - 16, 0), 16, kt, vbuf);
+    // Blocks start on tile boundaries (chunks are multiples of kBlock).
+    const auto* kt = reinterpret_cast<const uint16_t*>(keys + static_cast<size_t>(p0 / kBlock) * tile_bytes);
+    const auto* next = reinterpret_cast<const uint16_t*>(reinterpret_cast<const uint8_t*>(kt) + tile_bytes);
+    convert_values<VECS>(values, row, p0, std::min<int64_t>(n, 16), 0, vbuf);
+    convert_values<VECS>(values, row, p0 + 16, std::max<int64_t>(n - 16, 0), 16, vbuf);
     for (size_t t = 0; t < task.num_tokens; ++t) {
       const int64_t nt = std::min(n, task.end[t] - p0);
       if (nt <= 0) continue;
       float* st = task.state + t * task.state_stride;
       auto* part = reinterpret_cast<SoftmaxPartial*>(st);
       const float* q = task.q + t * task.q_stride;
-      heads_block<VECS>(q, task.group, kt, vbuf, nt, scale, part, st + 2 * task.group);
+      heads_block<VECS>(q, task.group, kt, next, vbuf, nt, scale, part, st + 2 * task.group);
     }
   }
 }

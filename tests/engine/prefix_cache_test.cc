@@ -125,6 +125,20 @@ TEST(PrefixCache, EvictsTheLeastRecentlyUsedPrefixFirst) {
   EXPECT_EQ(cache.check_invariants(), "");
 }
 
+// Positions [first, first + n) of a and b hold the same keys and values, in every layer.
+void expect_same_positions(const KvCache& a, const KvCache& b, int64_t first, int64_t n, int64_t b_first = -1) {
+  if (b_first < 0) b_first = first;
+  const size_t dim = static_cast<size_t>(a.kv_dim());
+  std::vector<float> ka(dim), va(dim), kb(dim), vb(dim);
+  for (int64_t l = 0; l < a.n_layer(); ++l)
+    for (int64_t p = 0; p < n; ++p) {
+      a.read(l, first + p, ka.data(), va.data());
+      b.read(l, b_first + p, kb.data(), vb.data());
+      ASSERT_EQ(ka, kb) << "layer " << l << " position " << first + p;
+      ASSERT_EQ(va, vb) << "layer " << l << " position " << first + p;
+    }
+}
+
 TEST(PrefixCache, KvPositionsSurviveExportAndImport) {
   ModelConfig config;
   config.n_layer = 3;
@@ -144,27 +158,52 @@ TEST(PrefixCache, KvPositionsSurviveExportAndImport) {
     }
   src.commit(40);
   // Two 16-position blocks, then a copy that starts partway into the first.
-  std::vector<uint8_t> b0(16 * src.position_bytes()), b1(b0.size());
+  std::vector<uint8_t> b0(src.run_bytes(16)), b1(b0.size());
   src.export_positions(0, 16, b0.data());
   src.export_positions(16, 16, b1.data());
   KvCache dst(config, 64);
   ASSERT_TRUE(dst.reserve_more(5));
+  std::vector<float> kr(k.size()), vr(v.size());
   for (int64_t pos = 0; pos < 5; ++pos)
     for (int64_t l = 0; l < 3; ++l) {
-      const size_t off = static_cast<size_t>(pos) * src.row_bytes();
-      std::memcpy(const_cast<uint8_t*>(dst.keys(l)) + off, src.keys(l) + off, src.row_bytes());
-      std::memcpy(const_cast<uint8_t*>(dst.values(l)) + off, src.values(l) + off, src.row_bytes());
+      src.read(l, pos, kr.data(), vr.data());
+      dst.write(l, pos, kr.data(), vr.data());
     }
   dst.commit(5);
   ASSERT_TRUE(dst.import_positions(11, b0.data(), 16, 5));
   ASSERT_TRUE(dst.import_positions(16, b1.data(), 16, 0));
   ASSERT_EQ(dst.size(), 32);
-  for (int64_t l = 0; l < 3; ++l) {
-    EXPECT_EQ(std::memcmp(dst.keys(l), src.keys(l), 32 * src.row_bytes()), 0) << "layer " << l;
-    EXPECT_EQ(std::memcmp(dst.values(l), src.values(l), 32 * src.row_bytes()), 0) << "layer " << l;
-  }
+  expect_same_positions(dst, src, 0, 32);
   KvCache full(config, 8);
   EXPECT_FALSE(full.import_positions(9, b0.data(), 16, 0));
+
+  // Runs that start and end inside key tiles, imported where the tiles do not line up.
+  for (int64_t type = 0; type < 2; ++type) {
+    const DType kv_type = type == 0 ? DType::kF16 : DType::kF32;
+    KvCache from(config, 100, kv_type);
+    ASSERT_TRUE(from.reserve_more(90));
+    for (int64_t pos = 0; pos < 90; ++pos)
+      for (int64_t l = 0; l < 3; ++l) {
+        for (size_t i = 0; i < k.size(); ++i) k[i] = u(rng), v[i] = u(rng);
+        from.write(l, pos, k.data(), v.data());
+      }
+    from.commit(90);
+    for (int64_t at : {0, 3, 31, 32}) {
+      std::vector<uint8_t> run(from.run_bytes(45));
+      from.export_positions(7, 45, run.data());  // positions 7..51: two tile boundaries
+      KvCache to(config, 100, kv_type);
+      ASSERT_TRUE(to.reserve_more(at));
+      for (int64_t pos = 0; pos < at; ++pos)
+        for (int64_t l = 0; l < 3; ++l) {
+          from.read(l, pos, kr.data(), vr.data());
+          to.write(l, pos, kr.data(), vr.data());
+        }
+      to.commit(at);
+      ASSERT_TRUE(to.import_positions(40, run.data(), 45, 4));  // from's positions 11..50
+      ASSERT_EQ(to.size(), at + 40);
+      expect_same_positions(to, from, at, 40, 11);
+    }
+  }
 }
 
 // ---- the engine ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ inline __m512 exp_ps(__m512 x) {
 }
 
 // In-register transpose of a 16x16 matrix of 32-bit elements.
-inline void transpose16(__m512i r[16]) {
+__attribute__((always_inline)) inline void transpose16(__m512i r[16]) {
   __m512i t[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
@@ -63,7 +63,7 @@ inline void transpose16(__m512i r[16]) {
 }
 
 // The same for 16 rows of 16 floats (the casts are free).
-inline void transpose16(__m512 r[16]) {
+__attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
   __m512i v[16];
   for (int i = 0; i < 16; ++i) v[i] = _mm512_castps_si512(r[i]);
   transpose16(v);
