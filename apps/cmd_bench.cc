@@ -29,8 +29,10 @@ struct BenchFlags {
 };
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
+  const size_t h = v.size() / 2;
+  return v.size() % 2 == 1 ? v[h] : (v[h - 1] + v[h]) / 2.0;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
