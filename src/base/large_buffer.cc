@@ -17,7 +17,7 @@ size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 }  // namespace
 
-LargeBuffer::LargeBuffer(size_t bytes) : size_(bytes) {
+LargeBuffer::LargeBuffer(size_t bytes, Pages pages) : size_(bytes) {
   if (bytes == 0) return;
   if (bytes < kHugePage) {  // too small for a huge page: the heap, 64-byte aligned
     data_ = static_cast<uint8_t*>(std::aligned_alloc(64, round_up(bytes, 64)));
@@ -35,7 +35,7 @@ LargeBuffer::LargeBuffer(size_t bytes) : size_(bytes) {
   if (head != 0) ::munmap(p, head);
   if (kHugePage - head != 0) ::munmap(reinterpret_cast<uint8_t*>(at) + mapped_, kHugePage - head);
   data_ = reinterpret_cast<uint8_t*>(at);
-  ::madvise(data_, mapped_, MADV_HUGEPAGE);  // advice: a kernel without THP ignores it
+  if (pages == Pages::kHuge) ::madvise(data_, mapped_, MADV_HUGEPAGE);  // a kernel without THP ignores it
 }
 
 void LargeBuffer::release() {

@@ -25,6 +25,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long the engine waits, idle, before it copies a finished request's blocks into the
+// prefix cache: longer than a client takes to send its next turn at once, far shorter than
+// an agent's tool takes to run.
+constexpr std::chrono::milliseconds kIdleBeforeSaving{5};
+
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -170,6 +175,8 @@ class EngineImpl final : public Engine {
   void release_slot_of(Sequence& s);
   size_t reuse_prefix(const GenerationRequest& request, Slot& slot);
   void drop_released_slots();
+  void save_prefix(Slot& slot);
+  void settle_unsaved(const std::vector<Pending>& admitted);
   void update_kv_bytes();
 
   std::unique_ptr<Model> model_;
@@ -207,6 +214,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<PrefixCache> prefix_cache_;  // null when off
   uint64_t use_clock_ = 0;
   std::vector<std::unique_ptr<Sequence>> running_;  // in arrival order
+  Slot* unsaved_ = nullptr;  // a slot whose finished request's blocks are not yet in the prefix cache
   std::vector<float> row_;  // one logits row, drawn from
 };
 
@@ -215,13 +223,22 @@ void EngineImpl::loop() {
     std::vector<Pending> admitted;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !released_.empty() || !running_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty() || !released_.empty() || !running_.empty(); };
+      // A finished request's blocks go into the prefix cache once nothing has come for a
+      // moment (finish()).
+      if (unsaved_ != nullptr && !wake_.wait_for(lock, kIdleBeforeSaving, ready)) {
+        lock.unlock();
+        save_prefix(*std::exchange(unsaved_, nullptr));
+        lock.lock();
+      }
+      wake_.wait(lock, ready);
       if (stopping_ && queue_.empty() && running_.empty()) return;
       while (!queue_.empty() && running_.size() + admitted.size() < static_cast<size_t>(std::max(1, config_.max_batch))) {
         admitted.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    settle_unsaved(admitted);
     drop_released_slots();
     for (Pending& p : admitted) {
       auto s = std::make_unique<Sequence>();
@@ -246,6 +263,41 @@ void EngineImpl::loop() {
   }
 }
 
+// Holds the slot's whole blocks in the prefix cache, giving way between blocks to a request
+// that arrives meanwhile (blocks left out go in when a later request over the same tokens
+// ends: each insert takes every block not yet held, from the first).
+void EngineImpl::save_prefix(Slot& slot) {
+  prefix_cache_->insert(
+      slot.tokens,
+      [&](size_t pos, uint8_t* out) {
+        slot.cache.export_positions(static_cast<int64_t>(pos), static_cast<int64_t>(prefix_cache_->block_tokens()), out);
+      },
+      [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return queue_.empty();
+      });
+  update_kv_bytes();
+}
+
+// Before requests start. One that continues the unsaved slot's tokens in that slot keeps
+// them and saves them (and its own) when it ends. Any other request may evict the slot,
+// replace it or cut its tokens short, so the slot is saved first.
+void EngineImpl::settle_unsaved(const std::vector<Pending>& admitted) {
+  if (unsaved_ == nullptr || admitted.empty()) return;
+  Slot* unsaved = std::exchange(unsaved_, nullptr);
+  for (const Pending& p : admitted) {
+    const GenerationRequest& r = p.request;
+    const auto it = slots_.find(r.cache_slot);
+    Slot* target = r.cache_slot.empty() ? (config_.prefix_reuse ? anonymous_.get() : nullptr)
+                   : it != slots_.end() ? &it->second
+                                        : nullptr;
+    if (target == unsaved && r.cache_prompt && r.prompt.size() > unsaved->tokens.size() &&
+        std::equal(unsaved->tokens.begin(), unsaved->tokens.end(), r.prompt.begin()))
+      return;
+  }
+  save_prefix(*unsaved);
+}
+
 void EngineImpl::drop_released_slots() {
   std::vector<std::string> names;
   {
@@ -255,6 +307,7 @@ void EngineImpl::drop_released_slots() {
   for (const std::string& n : names) {
     auto it = slots_.find(n);
     if (it == slots_.end()) continue;
+    if (&it->second == unsaved_) save_prefix(*std::exchange(unsaved_, nullptr));  // before it goes
     if (it->second.in_use) it->second.release_pending = true;
     else slots_.erase(it);
   }
@@ -586,13 +639,7 @@ void EngineImpl::finish(Sequence& s) {
   }
   if (!s.done.output_ids.empty()) s.done.timings.decode_ms = ms_between(s.first_token, Clock::now());
   s.done.usage.completion_tokens = static_cast<int64_t>(s.done.output_ids.size());
-  // What this request computed stays for later ones that start the same way.
   WAFER_CHECK(static_cast<int64_t>(slot.tokens.size()) == slot.cache.size(), "a slot's tokens and KV disagree");
-  if (prefix_cache_ && r.cache_prompt)
-    prefix_cache_->insert(slot.tokens, [&](size_t pos, uint8_t* out) {
-      slot.cache.export_positions(static_cast<int64_t>(pos), static_cast<int64_t>(prefix_cache_->block_tokens()), out);
-    });
-  release_slot_of(s);
   update_kv_bytes();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -603,6 +650,23 @@ void EngineImpl::finish(Sequence& s) {
     --active_;  // before the last event: whoever sees it may submit again at once
   }
   s.p.sink(std::move(s.done));
+  // With no other stream decoding, the workers' spin would only take a core from the
+  // network thread, which now has the response to send.
+  const bool alone = std::none_of(running_.begin(), running_.end(), [&](const std::unique_ptr<Sequence>& o) {
+    return o.get() != &s && !o->finished;
+  });
+  if (alone) pool_.park();
+  // What this request computed stays for later ones that start the same way. Copying it
+  // into the prefix cache takes a millisecond or more (~0.3 ms a block of 64 positions), so
+  // it waits until the client has its answer. With nothing else running it waits for the
+  // engine to idle (loop()): an agent's next turn often comes at once and should not queue
+  // behind the copy, nor share the cores with it.
+  if (prefix_cache_ && r.cache_prompt) {
+    if (alone && s.own == nullptr) unsaved_ = &slot;
+    else save_prefix(slot);
+  }
+  release_slot_of(s);
+  update_kv_bytes();
 }
 
 }  // namespace

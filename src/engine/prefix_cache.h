@@ -3,7 +3,9 @@
 // a common system prompt). Blocks are indexed by chained hashes of their token ids (a block's
 // key covers every token before it), so a lookup walks the prompt a block at a time. Only
 // leaves (blocks no cached block continues) are evicted, least recently used first, so what
-// is held is always a set of whole prefixes and stays within the byte budget.
+// is held is always a set of whole prefixes and stays within the byte budget. Block memory
+// comes from slabs in huge pages and is reused after evictions: a new block costs a copy,
+// not a fresh allocation's page faults and zeroing (which cost more than the copy).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/large_buffer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace wafer {
@@ -41,8 +44,10 @@ class PrefixCache {
 
   // Holds every whole block of `tokens` not yet held: fill(first_position, out) writes one
   // block's data (block_bytes). Evicts least recently used leaves to stay within the budget
-  // (never a block of `tokens` itself) and stops when no more can go. Returns blocks added.
-  size_t insert(std::span<const TokenId> tokens, const std::function<void(size_t, uint8_t*)>& fill);
+  // (never a block of `tokens` itself) and stops when no more can go, or before a block
+  // when `go_on` (if given) says false. Returns blocks added.
+  size_t insert(std::span<const TokenId> tokens, const std::function<void(size_t, uint8_t*)>& fill,
+                const std::function<bool()>& go_on = {});
 
   void clear();
 
@@ -62,10 +67,14 @@ class PrefixCache {
   void add_child(Block* parent);
   void remove_child(Block* parent);
   bool evict_one();
+  uint8_t* take_memory();
+  void erase(std::unordered_map<uint64_t, std::unique_ptr<Block>>::iterator it);
 
   Options options_;
   std::unordered_map<uint64_t, std::unique_ptr<Block>> index_;  // by chained hash
   std::set<std::pair<uint64_t, Block*>> leaves_;                // by last use, oldest first
+  std::vector<LargeBuffer> slabs_;  // block memory, never returned while the cache lives
+  std::vector<uint8_t*> free_;       // slab blocks no cached block holds
   uint64_t clock_ = 0;
   uint64_t evicted_ = 0;
 };

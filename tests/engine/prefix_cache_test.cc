@@ -5,7 +5,9 @@
 // unrelated requests with output identical to computing everything.
 #include <future>
 #include <map>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -281,6 +283,42 @@ TEST(PrefixCacheEngine, UnrelatedRequestsInBetweenDoNotLoseAPrefix) {
   EXPECT_EQ(u.output_ids, want.output_ids);
   EXPECT_GT(cached->stats().prefix_cache_blocks, 0);
   EXPECT_EQ(plain->stats().prefix_cache_blocks, 0);
+}
+
+// A finished request's blocks are copied once the engine has idled a moment, with no later
+// request to prompt it; a quick follow-up that continues the same named slot does not wait
+// for the copy and still leaves everything saved when it ends.
+TEST(PrefixCacheEngine, BlocksAreSavedWhenTheEngineIdles) {
+  auto cached = make_engine(64);
+  auto blocks = [&] { return cached->stats().prefix_cache_blocks; };
+  auto wait_for_blocks = [&](int64_t want) {
+    for (int i = 0; i < 500 && blocks() < want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return blocks();
+  };
+  GenerationRequest first = greedy(tokens(100, 1000), 12);
+  first.cache_slot = "agent";
+  const DoneEvent a = run(*cached, first);
+  EXPECT_EQ(wait_for_blocks(6), 6);  // 100 + 11 positions: six whole 16-token blocks
+
+  GenerationRequest next = first;
+  next.prompt.insert(next.prompt.end(), a.output_ids.begin(), a.output_ids.end());
+  const std::vector<TokenId> more = tokens(60, 2000);
+  next.prompt.insert(next.prompt.end(), more.begin(), more.end());
+  const DoneEvent b = run(*cached, next);
+  EXPECT_EQ(b.usage.cached_tokens, 111);  // the slot's own positions: prompt and 11 outputs
+  GenerationRequest again = next;  // at once, on the same slot
+  again.prompt.push_back(7);
+  const DoneEvent c = run(*cached, again);
+  EXPECT_EQ(c.usage.cached_tokens, static_cast<int64_t>(next.prompt.size()));
+  const int64_t held = (static_cast<int64_t>(again.prompt.size()) + 11) / 16;  // the slot's whole blocks
+  EXPECT_EQ(wait_for_blocks(held), held);
+  EXPECT_EQ(cached->stats().prefix_cache_blocks, held);
+
+  // Another connection's request over the same prompt finds its whole blocks in the prefix
+  // cache, the ones `next` left unsaved included.
+  GenerationRequest elsewhere = again;
+  elsewhere.cache_slot = "other";
+  EXPECT_EQ(run(*cached, elsewhere).usage.cached_tokens, static_cast<int64_t>(again.prompt.size()) / 16 * 16);
 }
 
 TEST(PrefixCacheEngine, GeneratedTokensAreCachedToo) {
