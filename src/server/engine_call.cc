@@ -54,22 +54,26 @@ Result<RequestHandle> submit_generation(ServerState& state, GenerationRequest re
     const bool last = !std::holds_alternative<TokenEvent>(event);
     auto boxed = std::make_shared<Event>(std::move(event));
     gate->post(executor, [st, shared, boxed] {
-      if (const auto* done = std::get_if<DoneEvent>(boxed.get())) {
+      const auto* done = std::get_if<DoneEvent>(boxed.get());
+      if (done != nullptr) {  // counted before the client can see the end and ask for /metrics
         if (done->usage.completion_tokens > 0) st->metrics.record_ttft(done->timings.ttft_ms);
         st->metrics.record_generation(done->usage, done->timings);
-        log_finished(*st, shared->request_id, shared->route, *done);
       } else if (const auto* error = std::get_if<ErrorEvent>(boxed.get())) {
         st->logger->warn("event=request_failed request_id={} route={} error=\"{}\"", shared->request_id,
                          shared->route, error->error.message);
       }
-      if (!shared->on_event) return;
-      SessionEventFn on_event = std::move(shared->on_event);
-      shared->on_event = nullptr;
+      // The log line is written after the terminal events go out: it is not the client's wait.
+      const DoneEvent logged = done != nullptr ? DoneEvent{done->finish_reason, done->usage, done->timings, {}} : DoneEvent{};
       const bool terminal = !std::holds_alternative<TokenEvent>(*boxed);
-      on_event(std::move(*boxed));
-      // Keep the handler (and the session it holds) off the engine thread, which may
-      // release its copy of the sink last.
-      if (!terminal) shared->on_event = std::move(on_event);
+      if (shared->on_event) {
+        SessionEventFn on_event = std::move(shared->on_event);
+        shared->on_event = nullptr;
+        on_event(std::move(*boxed));
+        // Keep the handler (and the session it holds) off the engine thread, which may
+        // release its copy of the sink last.
+        if (!terminal) shared->on_event = std::move(on_event);
+      }
+      if (done != nullptr) log_finished(*st, shared->request_id, shared->route, logged);
     });
     if (last) st->in_flight.remove(shared->in_flight_key);
   };
