@@ -280,20 +280,24 @@ void EngineImpl::save_prefix(Slot& slot) {
 }
 
 // Before requests start. One that continues the unsaved slot's tokens in that slot keeps
-// them and saves them (and its own) when it ends. Any other request may evict the slot,
-// replace it or cut its tokens short, so the slot is saved first.
+// what it shares with them and saves it (and its own) when it ends; when all but the last
+// two blocks' worth are shared (an agent's next turn: its prompt may re-tokenise the last
+// answer differently from how it was drawn), the rest is not worth the wait. Any other
+// request may evict the slot, replace it or cut its tokens short, so the slot is saved
+// first.
 void EngineImpl::settle_unsaved(const std::vector<Pending>& admitted) {
   if (unsaved_ == nullptr || admitted.empty()) return;
   Slot* unsaved = std::exchange(unsaved_, nullptr);
+  const std::vector<TokenId>& held = unsaved->tokens;
   for (const Pending& p : admitted) {
     const GenerationRequest& r = p.request;
     const auto it = slots_.find(r.cache_slot);
     Slot* target = r.cache_slot.empty() ? (config_.prefix_reuse ? anonymous_.get() : nullptr)
                    : it != slots_.end() ? &it->second
                                         : nullptr;
-    if (target == unsaved && r.cache_prompt && r.prompt.size() > unsaved->tokens.size() &&
-        std::equal(unsaved->tokens.begin(), unsaved->tokens.end(), r.prompt.begin()))
-      return;
+    if (target != unsaved || !r.cache_prompt) continue;
+    const size_t shared = std::mismatch(held.begin(), held.end(), r.prompt.begin(), r.prompt.end()).first - held.begin();
+    if (held.size() - shared <= 2 * prefix_cache_->block_tokens()) return;
   }
   save_prefix(*unsaved);
 }
