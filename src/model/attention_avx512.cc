@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/avx512/simd.h"
 #include "model/attention.h"
@@ -34,17 +35,23 @@ inline __m512 max_all(__m512 v) {
 // query element used for both halves; then the online-softmax update. Leaves the
 // block's weights in w[r][0..31] and each row's rescale factor exp(old max - new max) in
 // rescale[r] (1 exactly where the maximum stays, 0 on the first block: no branch).
-template <int VECS, int R>
-inline void score_rows(const float* q, const uint16_t* kt, const uint16_t* next, int64_t n, __m512 scale,
+template <int VECS, int R, typename Key>
+inline void score_rows(const float* q, const Key* kt, const Key* next, int64_t n, __m512 scale,
                        SoftmaxPartial* p, float (*w)[kBlock], __m512* rescale) {
   constexpr int64_t d = VECS * 16;
   __m512 sa[R], sb[R];
   #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) sa[r] = sb[r] = _mm512_setzero_ps();
   for (int64_t i = 0; i < d; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(next + i * kBlock), _MM_HINT_T0);
-    const __m512 ka = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock)));
-    const __m512 kb = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock + 16)));
+    __m512 ka, kb;
+    if constexpr (std::is_same_v<Key, uint16_t>) {
+      _mm_prefetch(reinterpret_cast<const char*>(next + i * kBlock), _MM_HINT_T0);
+      ka = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock)));
+      kb = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock + 16)));
+    } else {
+      ka = _mm512_load_ps(kt + i * kBlock);
+      kb = _mm512_load_ps(kt + i * kBlock + 16);
+    }
     #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 qv = _mm512_set1_ps(q[r * d + i]);
@@ -108,13 +115,13 @@ inline void accumulate_head(const float* vbuf, const float (*w)[kBlock], const _
 }
 
 // R <= 8 query heads against one block of 32 positions.
-template <int VECS, int R>
-inline void rows_block(const float* q, const uint16_t* kt, const uint16_t* next, const float* vbuf, int64_t n,
+template <int VECS, int R, typename Key>
+inline void rows_block(const float* q, const Key* kt, const Key* next, const float* vbuf, int64_t n,
                        __m512 scale, SoftmaxPartial* p, float* o) {
   constexpr int64_t d = VECS * 16;
   alignas(64) float w[R][kBlock];
   __m512 rescale[R];
-  score_rows<VECS, R>(q, kt, next, n, scale, p, w, rescale);
+  score_rows<VECS, R, Key>(q, kt, next, n, scale, p, w, rescale);
   if constexpr (R > 4) {
     accumulate_head<VECS, 4>(vbuf, w, rescale, o);
     accumulate_head<VECS, R - 4>(vbuf, w + 4, rescale + 4, o + 4 * d);
@@ -124,22 +131,22 @@ inline void rows_block(const float* q, const uint16_t* kt, const uint16_t* next,
 }
 
 // All `group` heads of one token, in runs of up to 8 rows.
-template <int VECS>
-void heads_block(const float* q, int64_t group, const uint16_t* kt, const uint16_t* next, const float* vbuf,
+template <int VECS, typename Key>
+void heads_block(const float* q, int64_t group, const Key* kt, const Key* next, const float* vbuf,
                  int64_t n, __m512 scale, SoftmaxPartial* p, float* o) {
   constexpr int64_t d = VECS * 16;
   for (int64_t g = 0; g < group; g += 8) {
     const float* qg = q + g * d;
     float* og = o + g * d;
     switch (std::min<int64_t>(8, group - g)) {
-      case 1: rows_block<VECS, 1>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 2: rows_block<VECS, 2>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 3: rows_block<VECS, 3>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 4: rows_block<VECS, 4>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 5: rows_block<VECS, 5>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 6: rows_block<VECS, 6>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      case 7: rows_block<VECS, 7>(qg, kt, next, vbuf, n, scale, p + g, og); break;
-      default: rows_block<VECS, 8>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 1: rows_block<VECS, 1, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 2: rows_block<VECS, 2, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 3: rows_block<VECS, 3, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 4: rows_block<VECS, 4, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 5: rows_block<VECS, 5, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 6: rows_block<VECS, 6, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      case 7: rows_block<VECS, 7, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
+      default: rows_block<VECS, 8, Key>(qg, kt, next, vbuf, n, scale, p + g, og); break;
     }
   }
 }
@@ -172,6 +179,10 @@ void attend_f16(const AttentionArgs& a, const AttendTask& task) {
   const uint8_t* keys = a.cache->keys(a.layer) + task.kv_head * d * kBlock * 2;
   const uint8_t* values = a.cache->values(a.layer) + task.kv_head * d * 2;
   alignas(64) float vbuf[kBlock * kMaxHeadDim];
+  // With several tokens, each converts the same key rows: they are converted once a block
+  // instead (the same values, so a token's result does not depend on the others).
+  const bool shared = task.num_tokens > 1;
+  alignas(64) float ktf[kMaxHeadDim * kBlock];
   const __m512 scale = _mm512_set1_ps(a.scale);
   int64_t last = task.begin;
   for (size_t t = 0; t < task.num_tokens; ++t) last = std::max(last, task.end[t]);
@@ -180,6 +191,14 @@ void attend_f16(const AttentionArgs& a, const AttendTask& task) {
     // Blocks start on tile boundaries (chunks are multiples of kBlock).
     const auto* kt = reinterpret_cast<const uint16_t*>(keys + static_cast<size_t>(p0 / kBlock) * tile_bytes);
     const auto* next = reinterpret_cast<const uint16_t*>(reinterpret_cast<const uint8_t*>(kt) + tile_bytes);
+    if (shared) {  // several tokens score against this tile: its rows converted once
+      for (int64_t i = 0; i < d; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(next + i * kBlock), _MM_HINT_T0);
+        _mm512_store_ps(ktf + i * kBlock, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock))));
+        _mm512_store_ps(ktf + i * kBlock + 16,
+                        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kt + i * kBlock + 16))));
+      }
+    }
     convert_values<VECS>(values, row, p0, std::min<int64_t>(n, 16), 0, vbuf);
     convert_values<VECS>(values, row, p0 + 16, std::max<int64_t>(n - 16, 0), 16, vbuf);
     for (size_t t = 0; t < task.num_tokens; ++t) {
@@ -188,7 +207,8 @@ void attend_f16(const AttentionArgs& a, const AttendTask& task) {
       float* st = task.state + t * task.state_stride;
       auto* part = reinterpret_cast<SoftmaxPartial*>(st);
       const float* q = task.q + t * task.q_stride;
-      heads_block<VECS>(q, task.group, kt, next, vbuf, nt, scale, part, st + 2 * task.group);
+      if (shared) heads_block<VECS, float>(q, task.group, ktf, ktf, vbuf, nt, scale, part, st + 2 * task.group);
+      else heads_block<VECS, uint16_t>(q, task.group, kt, next, vbuf, nt, scale, part, st + 2 * task.group);
     }
   }
 }
