@@ -1,5 +1,6 @@
 // Google Benchmarks of decode attention over a filled F16 KV cache: one token's query heads
-// against `ctx` positions of one layer, the work a decode step repeats in every layer. The
+// (or a speculative verify's tokens) against `ctx` positions of one layer, the work a decode
+// step repeats in every layer. The
 // shapes are Qwen2.5-Coder-0.5B's (14 query heads, 2 kv heads of 64) and 1.5B's (12, 2 of
 // 128). bytes_per_second counts the keys and values read, to set beside the machine's read
 // bandwidth: at long context this is what a decoded token pays beyond its weights.
@@ -27,6 +28,7 @@ struct Shape {
 void BM_DecodeAttention(benchmark::State& state, Shape shape, bool from_dram) {
   const int64_t ctx = state.range(0);
   const int threads = static_cast<int>(state.range(1));
+  const size_t tokens = state.range(2) > 0 ? static_cast<size_t>(state.range(2)) : 1;
   ModelConfig c;
   c.n_layer = 1;
   c.n_head = shape.n_head;
@@ -48,15 +50,15 @@ void BM_DecodeAttention(benchmark::State& state, Shape shape, bool from_dram) {
     }
     caches.back().commit(ctx);
   }
-  std::vector<float> q(c.q_dim()), out(c.q_dim());
+  std::vector<float> q(tokens * c.q_dim()), out(tokens * c.q_dim());
   for (float& e : q) e = normal(rng);
   ThreadPool pool(threads);
   AttentionArgs a;
   a.q = q.data();
   a.out = out.data();
   a.layer = 0;
-  a.start_pos = ctx - 1;
-  a.num_tokens = 1;
+  a.start_pos = ctx - static_cast<int64_t>(tokens);
+  a.num_tokens = tokens;
   a.n_head = c.n_head;
   a.n_head_kv = c.n_head_kv;
   a.head_dim = c.head_dim;
@@ -75,11 +77,18 @@ int register_all() {
     for (bool dram : {true, false}) {
       const std::string name = std::string(dram ? "decode_attention/" : "decode_attention_in_cache/") + s.name;
       benchmark::RegisterBenchmark(name.c_str(), BM_DecodeAttention, s, dram)
-          ->ArgsProduct({{512, 2048, 8192}, {1, 2}})
-          ->ArgNames({"ctx", "threads"})
+          ->ArgsProduct({{512, 2048, 8192}, {1, 2}, {1}})
+          ->ArgNames({"ctx", "threads", "tokens"})
           ->UseRealTime();
     }
   }
+  // A speculative verify: the 9 tokens of k = 8 drafts over bench spec's 3,600 positions,
+  // against one token there.
+  for (Shape s : {Shape{"0.5b", 14, 2, 64}})
+    benchmark::RegisterBenchmark((std::string("verify_attention/") + s.name).c_str(), BM_DecodeAttention, s, true)
+        ->ArgsProduct({{3600}, {2}, {1, 9}})
+        ->ArgNames({"ctx", "threads", "tokens"})
+        ->UseRealTime();
   return 0;
 }
 
