@@ -10,8 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "base/membw.h"
 #include "base/thread_pool.h"
+#include "bandwidth_context.h"
 #include "model/attention.h"
 #include "model/kv_cache.h"
 
@@ -97,13 +97,5 @@ int register_all() {
 
 int main(int argc, char** argv) {
   wafer::register_all();
-  benchmark::Initialize(&argc, argv);
-  {
-    wafer::ThreadPool pool(2);
-    benchmark::AddCustomContext("read_bandwidth_gbs_2_threads",
-                                std::to_string(wafer::measure_read_bandwidth_gbs(pool, size_t{1} << 30, 4)));
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wafer::run_benchmarks_with_bandwidth(argc, argv);
 }

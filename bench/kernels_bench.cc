@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/half.h"
-#include "base/membw.h"
+#include "bandwidth_context.h"
 #include "kernels/ops.h"
 #include "quant/quant.h"
 
@@ -165,14 +165,5 @@ int register_all() {
 
 int main(int argc, char** argv) {
   wafer::register_all();
-  benchmark::Initialize(&argc, argv);
-  {
-    wafer::ThreadPool pool(2);
-    benchmark::AddCustomContext("read_bandwidth_gbs_2_threads",
-                                std::to_string(wafer::measure_read_bandwidth_gbs(pool, size_t{1} << 30, 4)));
-    benchmark::AddCustomContext("kernel_isa", wafer::kernel_isa_name());
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wafer::run_benchmarks_with_bandwidth(argc, argv, wafer::kernel_isa_name());
 }
