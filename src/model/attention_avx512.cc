@@ -1,8 +1,8 @@
 // AVX-512 attention kernel for F16 KV caches. The cache keeps keys in tiles of 32
 // positions with one position a lane (model/kv_cache.h), so a block's keys are read as
 // they are: a head's 32 scores are 2d FMAs of a broadcast query element with the two
-// halves of a row of the tile, converted from F16 as they load (no transpose, no
-// horizontal sums). Then vector exps, and d/16 x 32 FMAs into its output (each broadcast
+// halves of a row of the tile, converted from F16 as they load, or once a block for all of
+// a task's tokens when it has several (no transpose, no horizontal sums). Then vector exps, and d/16 x 32 FMAs into its output (each broadcast
 // weight feeding up to 4 columns) from the block's values, converted once for every token
 // and query head of the task, with one online-softmax rescale per block and no branch.
 // Each head's operations depend only on its own query and the block, never on the other
