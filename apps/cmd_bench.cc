@@ -60,7 +60,6 @@ int bench(const BenchFlags& f) {
   const double mean_positions = static_cast<double>(f.depth) + static_cast<double>(f.n_gen) / 2.0;
   const double kv_bytes = f.n_gen > 0 ? mean_positions * static_cast<double>(c.n_layer * 2 * c.kv_dim() * 2) : 0.0;
   ReadBandwidthProbe probe(pool);
-  auto bandwidth = [&] { return probe.measure(); };
 
   std::vector<double> pp, tg, bws, fractions;
   for (int r = 0; r < f.repeats + 1; ++r) {  // the first round warms caches and pages
@@ -79,7 +78,7 @@ int bench(const BenchFlags& f) {
         auto out = m.forward(cache, context, false, pool);
         if (!out) return user_error(out.error().message);
       }
-      const double bw_before = r > 0 ? bandwidth() : 0.0;
+      const double bw_before = r > 0 ? probe.measure() : 0.0;
       auto t0 = std::chrono::steady_clock::now();
       for (int64_t i = 0; i < f.n_gen; ++i) {
         const TokenId one[1] = {prompt[i % prompt.size()]};
@@ -88,15 +87,16 @@ int bench(const BenchFlags& f) {
       }
       if (r > 0) {
         const double tps = f.n_gen / seconds_since(t0);
-        const double bw = std::max(bw_before, bandwidth());
+        const double bw = std::max(bw_before, probe.measure());
         tg.push_back(tps);
         bws.push_back(bw);
         fractions.push_back(tps * (weight_bytes + kv_bytes) / (bw * 1e9));
       }
     }
   }
-  if (bws.empty()) bws.push_back(bandwidth());
+  if (bws.empty()) bws.push_back(probe.measure());
   const double pp_tps = median(pp), tg_tps = median(tg), bw = median(bws);
+  const double bw_min = *std::min_element(bws.begin(), bws.end()), bw_max = *std::max_element(bws.begin(), bws.end());
   const double roofline_tps = bw * 1e9 / (weight_bytes + kv_bytes);
   const double fraction = median(fractions);
   if (f.output == "json") {
@@ -105,8 +105,7 @@ int bench(const BenchFlags& f) {
                "\"depth\":{},\"kv_bytes\":{:.0f},\"tg_roofline_tps\":{:.3f},\"tg_roofline_fraction\":{:.4f},"
                "\"bandwidth_gbs_min\":{:.3f},\"bandwidth_gbs_max\":{:.3f}}}\n",
                m.config().name, threads, f.n_prompt, f.n_gen, f.repeats, pp_tps, tg_tps, bw,
-               m.weights().matmul_bytes_per_token, f.depth, kv_bytes, roofline_tps, fraction,
-               *std::min_element(bws.begin(), bws.end()), *std::max_element(bws.begin(), bws.end()));
+               m.weights().matmul_bytes_per_token, f.depth, kv_bytes, roofline_tps, fraction, bw_min, bw_max);
     return 0;
   }
   fmt::print("model:      {} ({:.1f} MiB of weights read per token)\n", m.config().name, weight_bytes / 1048576.0);
@@ -118,8 +117,7 @@ int bench(const BenchFlags& f) {
                          : std::string());
   fmt::print("bandwidth:  {:.1f} GB/s measured ({:.1f}-{:.1f} around the tg repeats) -> roofline {:.1f} tok/s; "
              "decode at {:.0f}% of it (median of the repeats' own fractions)\n",
-             bw, *std::min_element(bws.begin(), bws.end()), *std::max_element(bws.begin(), bws.end()), roofline_tps,
-             100 * fraction);
+             bw, bw_min, bw_max, roofline_tps, 100 * fraction);
   return 0;
 }
 
