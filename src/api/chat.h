@@ -43,7 +43,7 @@ struct ChatRequest {
   bool parallel_tool_calls = true;
   bool stream = false;
   bool include_usage = false;           // stream_options.include_usage
-  bool cache_prompt = true;             // false: reuse no cached KV (wafer extension)
+  bool cache_prompt = true;             // false: reuse nothing earlier requests computed, KV or tokens (wafer extension)
   std::optional<int64_t> max_tokens;    // max_completion_tokens or max_tokens
   SamplingFields sampling;
   std::vector<std::string> stop;        // "stop": string or up to 4 strings

@@ -74,7 +74,7 @@ struct ResponsesRequest {
   SamplingFields sampling;              // temperature, top_p
   TextFormat text_format;
   std::string prompt_cache_key;
-  bool cache_prompt = true;             // false: reuse no cached KV (wafer extension)
+  bool cache_prompt = true;             // false: reuse nothing earlier requests computed, KV or tokens (wafer extension)
   std::string prediction;               // predicted output text (speculation drafts), as on Chat
   bool truncation_auto = false;
   // Echoed back in the Response object as sent (null when absent).

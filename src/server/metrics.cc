@@ -58,7 +58,7 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
-std::string Metrics::render(const EngineStats& stats) const {
+std::string Metrics::render(const EngineStats& stats, size_t encode_memo_hits) const {
   std::string out;
   std::lock_guard lock(mutex_);
   header(out, "wafer_http_requests_total", "counter", "HTTP requests and WebSocket messages answered, by route and status.");
@@ -110,6 +110,9 @@ std::string Metrics::render(const EngineStats& stats) const {
                          : 0.0;
   header(out, "wafer_engine_decode_tokens_per_second", "gauge", "Mean single-sequence decode speed.");
   out += fmt::format("wafer_engine_decode_tokens_per_second {}\n", tps);
+  header(out, "wafer_tokenizer_memo_hits_total", "counter",
+         "Texts of resent or continued conversations whose token ids came from memory, not the tokenizer.");
+  out += fmt::format("wafer_tokenizer_memo_hits_total {}\n", encode_memo_hits);
   return out;
 }
 

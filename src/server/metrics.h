@@ -42,7 +42,7 @@ class Metrics {
   int64_t active_connections() const { return connections_.load(); }
 
   // The Prometheus text exposition (version 0.0.4), engine figures included.
-  std::string render(const EngineStats& stats) const;
+  std::string render(const EngineStats& stats, size_t encode_memo_hits = 0) const;
 
  private:
   mutable std::mutex mutex_;

@@ -67,7 +67,8 @@ int64_t ResponseRun::max_tokens() const {
 Status ResponseRun::start() {
   const Tokenizer& tokenizer = state_.engine.tokenizer();
   const api::Conversation conversation = api::responses_conversation(request_, history_);
-  WAFER_ASSIGN_OR_RETURN(api::Prompt prompt, api::build_prompt(tokenizer, state_.chat_format, conversation, &state_.encode_memo));
+  WAFER_ASSIGN_OR_RETURN(api::Prompt prompt, api::build_prompt(tokenizer, state_.chat_format, conversation,
+                                                                         request_.cache_prompt ? &state_.encode_memo : nullptr));
   if (!request_.generate) strip_generation_prompt(tokenizer, state_.chat_format, prompt.tokens);
 
   api::OutputFormat format;

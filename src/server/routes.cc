@@ -113,7 +113,7 @@ void route_request(ServerState& state, std::shared_ptr<Exchange> exchange, Strin
   }
   if (path == "/metrics") {
     exchange->set_route("/metrics");
-    return exchange->respond(text_reply(200, state.metrics.render(state.engine.stats()), "text/plain; version=0.0.4"));
+    return exchange->respond(text_reply(200, state.metrics.render(state.engine.stats(), state.encode_memo.hits()), "text/plain; version=0.0.4"));
   }
   if (path == "/v1/models") {
     exchange->set_route("/v1/models");

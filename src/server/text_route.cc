@@ -85,7 +85,8 @@ void handle_chat_completions(ServerState& state, std::shared_ptr<Exchange> excha
   const api::ChatRequest& req = *parsed;
   const Tokenizer& tokenizer = state.engine.tokenizer();
   const api::Conversation conversation = api::chat_conversation(req);
-  auto prompt = api::build_prompt(tokenizer, state.chat_format, conversation, &state.encode_memo);
+  auto prompt = api::build_prompt(tokenizer, state.chat_format, conversation,
+                                  req.cache_prompt ? &state.encode_memo : nullptr);
   if (!prompt.ok()) return exchange->respond(error_reply(prompt.error()));
   auto sampling = api::to_sampling_params(req.sampling, SamplingParams{}, tokenizer.vocab_size());
   if (!sampling.ok()) return exchange->respond(error_reply(sampling.error()));

@@ -94,7 +94,7 @@ TEST_F(HttpTest, PromptCacheKeyKeepsInterleavedConversationsWarm) {
 
 // The shared prefix cache over HTTP: a new conversation (its own prompt_cache_key, so a
 // fresh slot) that starts with a system prompt another one sent reuses its whole blocks;
-// cache_prompt:false computes everything.
+// cache_prompt:false computes everything, its tokens included.
 TEST_F(HttpTest, ConversationsShareALongSystemPrompt) {
   HttpClient client(port());
   std::string system;
@@ -110,16 +110,27 @@ TEST_F(HttpTest, ConversationsShareALongSystemPrompt) {
     return std::make_pair(usage.at("input_tokens").as_int64(),
                           usage.at("input_tokens_details").at("cached_tokens").as_int64());
   };
+  auto memo_hits = [&] {
+    const std::string m = client.get("/metrics").body;
+    const size_t at = m.find("\nwafer_tokenizer_memo_hits_total ");
+    EXPECT_NE(at, std::string::npos) << m;
+    return at == std::string::npos ? -1L : std::stol(m.substr(at + 33));
+  };
   const auto [first_input, first_cached] = send("share-1", "What does rule 3 say?", true);
   EXPECT_EQ(first_cached, 0);
   ASSERT_GT(first_input, 256);
+  const long hits_before_second = memo_hits();
   const auto [second_input, second_cached] = send("share-2", "And rule 41?", true);
   // Whole 64-token blocks of the common system prompt, all but the last partial one.
   EXPECT_GE(second_cached, (first_input - 80) / 64 * 64) << first_input;
   EXPECT_LT(second_cached, second_input);
+  const long hits_before_third = memo_hits();
+  EXPECT_GT(hits_before_third, hits_before_second);  // the system prompt, tokenised once
+  // cache_prompt:false reuses nothing: no KV, and every text is tokenised again.
   const auto [third_input, third_cached] = send("share-3", "And rule 41?", false);
   EXPECT_EQ(third_input, second_input);
   EXPECT_EQ(third_cached, 0);
+  EXPECT_EQ(memo_hits(), hits_before_third);
   const std::string metrics = client.get("/metrics").body;
   EXPECT_NE(metrics.find("wafer_prefix_cache_blocks "), std::string::npos);
   EXPECT_EQ(metrics.find("wafer_prefix_cache_blocks 0\n"), std::string::npos);
