@@ -2,7 +2,9 @@
 // rewritten (greedy) once without speculation; then with that output as the `prediction`
 // (every draft correct), and with a prediction that differs in about a tenth of its lines.
 // Reports tokens/s and acceptance for each, whether the outputs are identical, and what a
-// verify forward of k drafted tokens costs against a single-token decode step.
+// verify forward of k drafted tokens costs against a single-token decode step, at the task's
+// context and at 512, 1024 and 2048 tokens.
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -71,23 +73,39 @@ Result<Run> generate(Engine& engine, const std::vector<TokenId>& prompt, int64_t
   return done->get_future().get();
 }
 
-// Forward time of `tokens` tokens after `context` tokens of warm cache, median of a few
+// What a forward of one token and one of `verify_tokens` tokens cost after `context` tokens
+// of warm cache: medians of 9 of each, taken in turn so that both see the same neighbours
 // (the scored positions are dropped again after each).
-double forward_ms(Model& m, ThreadPool& pool, int64_t context, size_t tokens) {
+struct ForwardCost {
+  int64_t context = 0;
+  double step_ms = 0, verify_ms = 0;
+};
+
+ForwardCost forward_cost(Model& m, ThreadPool& pool, int64_t context, size_t verify_tokens) {
+  ForwardCost cost;
+  cost.context = context;
   std::vector<TokenId> ctx(static_cast<size_t>(context));
   for (size_t i = 0; i < ctx.size(); ++i) ctx[i] = static_cast<TokenId>((i * 7919 + 13) % m.config().n_vocab);
   KvCache cache = m.new_cache(context + 32);
-  if (!m.forward(cache, ctx, false, pool)) return 0;
-  std::vector<TokenId> batch(tokens, 42);
-  std::vector<double> times;
-  for (int rep = 0; rep < 9; ++rep) {
+  if (!m.forward(cache, ctx, false, pool)) return cost;
+  auto timed = [&](size_t tokens) {
+    std::vector<TokenId> batch(tokens, 42);
     auto t0 = std::chrono::steady_clock::now();
-    if (!m.forward(cache, batch, tokens > 1, pool)) return 0;
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    const bool ok = m.forward(cache, batch, tokens > 1, pool).ok();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     cache.truncate(context);
+    return ok ? ms : 0.0;
+  };
+  std::vector<double> one, many;
+  for (int rep = 0; rep < 9; ++rep) {
+    one.push_back(timed(1));
+    many.push_back(timed(verify_tokens));
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  std::sort(one.begin(), one.end());
+  std::sort(many.begin(), many.end());
+  cost.step_ms = one[one.size() / 2];
+  cost.verify_ms = many[many.size() / 2];
+  return cost;
 }
 
 int bench_spec(const SpecFlags& f) {
@@ -136,9 +154,15 @@ int bench_spec(const SpecFlags& f) {
   auto model = Model::load(f.model_path);
   if (!model) return user_error(model.error().message);
   ThreadPool pool(threads);
+  // At the task's own context, and at shorter ones: attention's share of a verify grows
+  // with the positions each drafted token scores.
   const int64_t context = static_cast<int64_t>(prompt.size());
-  const double one_ms = forward_ms(**model, pool, context, 1);
-  const double verify_ms = forward_ms(**model, pool, context, static_cast<size_t>(f.k) + 1);
+  std::vector<ForwardCost> costs;
+  for (int64_t c : {int64_t{512}, int64_t{1024}, int64_t{2048}})
+    if (c < context) costs.push_back(forward_cost(**model, pool, c, static_cast<size_t>(f.k) + 1));
+  costs.push_back(forward_cost(**model, pool, context, static_cast<size_t>(f.k) + 1));
+  const double one_ms = costs.back().step_ms, verify_ms = costs.back().verify_ms;
+  auto ratio = [](const ForwardCost& c) { return c.step_ms > 0 ? c.verify_ms / c.step_ms : 0.0; };
 
   auto tps = [&](const Run& r) { return r.decode_ms > 0 ? static_cast<double>(r.ids.size() - 1) * 1000.0 / r.decode_ms : 0.0; };
   auto acceptance = [](const Run& r) {
@@ -151,13 +175,18 @@ int bench_spec(const SpecFlags& f) {
                                                                        static_cast<double>(draft_stats.drafted_tokens)
                                                                  : 0.0;
   if (f.output == "json") {
+    std::string by_context;
+    for (const ForwardCost& c : costs)
+      by_context += fmt::format("{}{{\"context\":{},\"decode_step_ms\":{:.3f},\"verify_ms\":{:.3f},\"ratio\":{:.3f}}}",
+                                by_context.empty() ? "" : ",", c.context, c.step_ms, c.verify_ms, ratio(c));
     fmt::print("{{\"model\":\"{}\",\"threads\":{},\"k\":{},\"prompt_tokens\":{},\"n_gen\":{},"
                "\"plain_tps\":{:.3f},\"full_prediction_tps\":{:.3f},\"full_acceptance\":{:.4f},"
                "\"edited_prediction_tps\":{:.3f},\"edited_acceptance\":{:.4f},\"identical\":{},"
-               "\"decode_step_ms\":{:.3f},\"verify_ms\":{:.3f},\"verify_cost_ratio\":{:.3f}{}}}\n",
+               "\"decode_step_ms\":{:.3f},\"verify_ms\":{:.3f},\"verify_cost_ratio\":{:.3f},"
+               "\"verify_by_context\":[{}]{}}}\n",
                (*model)->config().name, threads, f.k, prompt.size(), f.n_gen, tps(*base), tps(*full), acceptance(*full),
                tps(*partial), acceptance(*partial), same_full && same_partial && same_draft ? "true" : "false", one_ms,
-               verify_ms, verify_ms / one_ms,
+               verify_ms, verify_ms / one_ms, by_context,
                drafted ? fmt::format(",\"draft_model_tps\":{:.3f},\"draft_model_acceptance\":{:.4f}", tps(*drafted),
                                      draft_acceptance)
                        : std::string());
@@ -172,8 +201,12 @@ int bench_spec(const SpecFlags& f) {
     if (drafted)
       fmt::print("draft model:             {:.1f} tok/s ({:.2f}x), {:.0f}% of drafts accepted, output {}\n",
                  tps(*drafted), tps(*drafted) / tps(*base), 100 * draft_acceptance, same_draft ? "identical" : "DIFFERENT");
-    fmt::print("verify forward of {} tokens: {:.2f} ms = {:.2f}x a {:.2f} ms decode step\n", f.k + 1, verify_ms,
-               verify_ms / one_ms, one_ms);
+    fmt::print("verify forward of {} tokens: {:.2f} ms = {:.2f}x a {:.2f} ms decode step (after {} tokens)\n", f.k + 1,
+               verify_ms, verify_ms / one_ms, one_ms, context);
+    for (const ForwardCost& c : costs)
+      if (c.context != context)
+        fmt::print("  after {:>5} tokens of context: {:.2f} ms = {:.2f}x a {:.2f} ms step\n", c.context, c.verify_ms,
+                   ratio(c), c.step_ms);
     const EngineStats s = (*spec)->stats();
     fmt::print("speculating engine: {} forwards for {} tokens, {} drafted, {} kept\n", s.decode_steps, s.decoded_tokens,
                s.drafted_tokens, s.accepted_draft_tokens);

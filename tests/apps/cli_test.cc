@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -115,6 +116,34 @@ TEST(Cli, BenchAgentRunsEveryTransport) {
   EXPECT_TRUE(r.at("ratios").as_object().contains("ttft_c_over_a"));
   Proc neither = run(kWafer + " bench agent --turns 2", true);
   EXPECT_EQ(neither.status, 1);
+}
+
+// The edit task with and without a prediction gives the same output, and the verify cost is
+// measured after each context shorter than the task's, then after the task's own.
+TEST(Cli, BenchSpecIsIdenticalAndCostsTheVerifyByContext) {
+  const std::string model = tiny_model();  // the real Qwen2 vocabulary: a 3,599-token task
+  Proc p = run(kWafer + " bench spec -m " + model + " -t 2 -n 24 -k 4 --output json");
+  ASSERT_EQ(p.status, 0) << p.out;
+  const boost::json::object r = boost::json::parse(p.out).as_object();
+  EXPECT_TRUE(r.at("identical").as_bool());
+  EXPECT_EQ(r.at("k").as_int64(), 4);
+  const int64_t prompt = r.at("prompt_tokens").as_int64();
+  const boost::json::array& by_context = r.at("verify_by_context").as_array();
+  std::vector<int64_t> contexts;
+  for (const boost::json::value& v : by_context) {
+    const boost::json::object& c = v.as_object();
+    contexts.push_back(c.at("context").as_int64());
+    EXPECT_GT(c.at("decode_step_ms").to_number<double>(), 0);
+    EXPECT_GT(c.at("verify_ms").to_number<double>(), 0);
+    EXPECT_NEAR(c.at("ratio").to_number<double>(),
+                c.at("verify_ms").to_number<double>() / c.at("decode_step_ms").to_number<double>(), 0.01);
+  }
+  std::vector<int64_t> expected;
+  for (int64_t c : {512, 1024, 2048})
+    if (c < prompt) expected.push_back(c);
+  expected.push_back(prompt);
+  EXPECT_EQ(contexts, expected);
+  EXPECT_DOUBLE_EQ(by_context.back().at("verify_ms").to_number<double>(), r.at("verify_ms").to_number<double>());
 }
 
 TEST(Cli, BenchBatchComparesStreamsWithOne) {
