@@ -146,9 +146,10 @@ TEST(Cli, BenchSpecIsIdenticalAndCostsTheVerifyByContext) {
   EXPECT_DOUBLE_EQ(by_context.back().at("verify_ms").to_number<double>(), r.at("verify_ms").to_number<double>());
 }
 
+// Enough tokens that the streams overlap even when other tests share the cores.
 TEST(Cli, BenchBatchComparesStreamsWithOne) {
   const std::string model = kShared + "/golden/tiny-qwen2-q8_0.gguf";
-  Proc p = run(kWafer + " bench batch -m " + model + " -t 2 --streams 3 -p 16 -n 48 --output json");
+  Proc p = run(kWafer + " bench batch -m " + model + " -t 2 --streams 3 -p 16 -n 400 --output json");
   ASSERT_EQ(p.status, 0) << p.out;
   const boost::json::object r = boost::json::parse(p.out).as_object();
   EXPECT_EQ(r.at("streams").as_int64(), 3);
