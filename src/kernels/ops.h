@@ -54,10 +54,12 @@ void matmul_shared(std::span<const MatmulTarget> targets, const float* x, size_t
 // Owned bytes of a repacked matrix.
 using WeightStorage = LargeBuffer;
 
-// Where the active level's matrix-vector kernels read `w` faster in another layout (Q8_0
-// on AVX-512: rows interleaved by 16), writes it in that layout to `storage`, points w at it
-// and returns true; otherwise returns false and leaves both alone. Every op gives the same
-// results on either layout. WAFER_REPACK=0 in the environment turns it off. `pool`
+// Moves a matrix in the file's row layout out of the mapped file into `storage` (huge pages
+// where it spans them), points w at it and returns true: in the layout the active level's
+// matrix-vector kernels read fastest where it has one (Q8_0, Q5_0, Q4_K on AVX-512: rows
+// interleaved by 16), else row for row as in the file. Returns false and leaves both alone
+// at the reference level or for a matrix already in a grouped layout. Every op gives the
+// same results on either layout. WAFER_REPACK=0 in the environment turns it off. `pool`
 // (optional) shares the work.
 bool repack_weights(WeightView* w, WeightStorage* storage, ThreadPool* pool = nullptr);
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernel_test_util.h"
 #include "kernels/amx_gemm.h"
@@ -279,7 +280,7 @@ TEST_P(Rows16Test, TokensOfABatchEqualLoneTokens) {
   }
 }
 
-TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
+TEST_P(Rows16Test, OtherShapesAndTypesKeepTheFileLayoutInTheirOwnCopy) {
   const KernelTable* k = table();
   if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
   std::mt19937 rng(3);
@@ -289,22 +290,30 @@ TEST_P(Rows16Test, OtherShapesTypesAndLevelsKeepTheFileLayout) {
                             std::pair{DType::kQ6_K, size_t{32}}, std::pair{DType::kQ8_0, size_t{32}}}) {
     TestMatrix m = make_matrix(type, rows, block_elems(type) * 2, rng);
     const WeightView before = m.view;
-    const bool want = reads && type == DType::kQ8_0 && rows % 16 == 0;
-    EXPECT_EQ(repack_weights_for(*k, &m.view, &storage), want) << dtype_name(type) << " rows " << rows;
-    if (!want) {
-      EXPECT_EQ(m.view.data, before.data);
-      EXPECT_EQ(m.view.layout, WeightLayout::kRows);
+    const bool grouped = reads && type == DType::kQ8_0 && rows % 16 == 0;
+    ASSERT_TRUE(repack_weights_for(*k, &m.view, &storage)) << dtype_name(type) << " rows " << rows;
+    EXPECT_NE(m.view.data, before.data);
+    EXPECT_EQ(m.view.layout == WeightLayout::kRows, !grouped) << dtype_name(type) << " rows " << rows;
+    if (!grouped) {  // the same bytes, moved into the storage
+      const size_t bytes = rows * row_bytes(type, before.cols);
+      EXPECT_EQ(m.view.data, storage.data());
+      EXPECT_EQ(std::memcmp(m.view.data, before.data, bytes), 0) << dtype_name(type);
     }
   }
-  // Already repacked: left alone.
+  // Already in its grouped layout: left alone.
   TestMatrix m = make_matrix(DType::kQ8_0, 16, 64, rng);
-  if (repack_weights_for(*k, &m.view, &storage)) {
+  ASSERT_TRUE(repack_weights_for(*k, &m.view, &storage));
+  if (m.view.layout != WeightLayout::kRows) {
     WeightStorage again;
     const uint8_t* at = m.view.data;
     EXPECT_FALSE(repack_weights_for(*k, &m.view, &again));
     EXPECT_EQ(m.view.data, at);
   }
-  EXPECT_FALSE(repack_weights_for(*kernel_table_for(Isa::kReference), &m.view, &storage));
+  // The reference level reads every matrix where it is.
+  TestMatrix f = make_matrix(DType::kQ8_0, 16, 64, rng);
+  const uint8_t* in_place = f.view.data;
+  EXPECT_FALSE(repack_weights_for(*kernel_table_for(Isa::kReference), &f.view, &storage));
+  EXPECT_EQ(f.view.data, in_place);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
