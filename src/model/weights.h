@@ -1,5 +1,6 @@
-// The model's tensors, viewed in place in the mapped GGUF file, with every shape and type
-// checked at load so the forward pass never has to.
+// The model's tensors, viewed in place in the mapped GGUF file (the matrices then moved into
+// huge pages by repack_model_weights), with every shape and type checked at load so the
+// forward pass never has to.
 #pragma once
 
 #include <vector>
