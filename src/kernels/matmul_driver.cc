@@ -366,13 +366,16 @@ bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* 
   if (w->layout != WeightLayout::kRows || table.isa == Isa::kReference) return false;
   const Matrix m = to_matrix(*w);
   const size_t bytes = w->rows * m.row_bytes;
+  if (bytes == 0) return false;
   if (kernel == nullptr || !rows16_shape_ok(w->type, w->rows, w->cols)) {
     // No grouped layout for this type or shape: the same rows, copied into huge pages,
-    // which a decode step streams faster than the file's 4 KiB pages.
+    // which a decode step streams faster than the file's 4 KiB pages (decision 0014).
     *storage = LargeBuffer(bytes);
     uint8_t* out = storage->data();
-    const size_t chunk = std::max<size_t>(1, (size_t{1} << 21) / std::max<size_t>(1, m.row_bytes));
-    auto copy = [&](size_t r0, size_t r1) { std::memcpy(out + r0 * m.row_bytes, m.data + r0 * m.row_bytes, (r1 - r0) * m.row_bytes); };
+    const size_t chunk = std::max<size_t>(1, (size_t{1} << 21) / m.row_bytes);  // ~2 MiB a chunk
+    auto copy = [&](size_t r0, size_t r1) {
+      std::memcpy(out + r0 * m.row_bytes, m.data + r0 * m.row_bytes, (r1 - r0) * m.row_bytes);
+    };
     if (pool != nullptr) parallel_chunks(*pool, w->rows, chunk, copy);
     else copy(0, w->rows);
     w->data = out;
