@@ -367,29 +367,22 @@ bool repack_weights_for(const KernelTable& table, WeightView* w, WeightStorage* 
   const Matrix m = to_matrix(*w);
   const size_t bytes = w->rows * m.row_bytes;
   if (bytes == 0) return false;
-  if (kernel == nullptr || !rows16_shape_ok(w->type, w->rows, w->cols)) {
-    // No grouped layout for this type or shape: the same rows, copied into huge pages,
-    // which a decode step streams faster than the file's 4 KiB pages (decision 0014).
-    *storage = LargeBuffer(bytes);
-    uint8_t* out = storage->data();
-    const size_t chunk = std::max<size_t>(1, (size_t{1} << 21) / m.row_bytes);  // ~2 MiB a chunk
-    auto copy = [&](size_t r0, size_t r1) {
-      std::memcpy(out + r0 * m.row_bytes, m.data + r0 * m.row_bytes, (r1 - r0) * m.row_bytes);
-    };
-    if (pool != nullptr) parallel_chunks(*pool, w->rows, chunk, copy);
-    else copy(0, w->rows);
-    w->data = out;
-    return true;
-  }
+  // Grouped by 16 rows where the level has a kernel for that layout, else the file's rows as
+  // they are: either way in huge pages, which a decode step streams faster than the file's
+  // 4 KiB pages (decisions 0010, 0014).
+  const bool grouped = kernel != nullptr && rows16_shape_ok(w->type, w->rows, w->cols);
   *storage = LargeBuffer(bytes);  // page-aligned, in huge pages where it spans them
   uint8_t* out = storage->data();
-  if (pool != nullptr) {
-    parallel_chunks(*pool, w->rows, 256, [&](size_t r0, size_t r1) { pack_rows16(m, r0, r1, out); });
-  } else {
-    pack_rows16(m, 0, w->rows, out);
-  }
+  auto move_rows = [&](size_t r0, size_t r1) {
+    if (grouped) pack_rows16(m, r0, r1, out);
+    else std::memcpy(out + r0 * m.row_bytes, m.data + r0 * m.row_bytes, (r1 - r0) * m.row_bytes);
+  };
+  // Chunks of whole groups, or of ~2 MiB of rows.
+  const size_t chunk = grouped ? 256 : std::max<size_t>(1, (size_t{1} << 21) / m.row_bytes);
+  if (pool != nullptr) parallel_chunks(*pool, w->rows, chunk, move_rows);
+  else move_rows(0, w->rows);
   w->data = out;
-  w->layout = layout;
+  if (grouped) w->layout = layout;
   return true;
 }
 
