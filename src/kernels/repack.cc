@@ -136,7 +136,13 @@ void pack_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t
     for (size_t b = 0; b < nb; ++b, src += 22) {
       const size_t gb = g * nb + b;
       std::memcpy(scales + gb * 32 + 2 * lane, src, 2);
-      std::memcpy(high + gb * 64 + 4 * lane, src + 2, 4);
+      // Nibble m of the lane's qh word into nibble `lane` of mask m.
+      const uint32_t qh = load32(src + 2);
+      for (size_t m = 0; m < 8; ++m) {
+        uint8_t& byte = high[gb * 64 + 8 * m + lane / 2];
+        const uint8_t nib = static_cast<uint8_t>((qh >> (4 * m)) & 0xF);
+        byte = lane % 2 == 0 ? static_cast<uint8_t>((byte & 0xF0) | nib) : static_cast<uint8_t>((byte & 0x0F) | (nib << 4));
+      }
       const uint8_t* qs = src + 6;
       for (size_t c = 0; c < 2; ++c) {
         uint32_t first, second;
@@ -156,7 +162,10 @@ void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
   for (size_t b = block_begin; b < block_begin + num_blocks; ++b, out += 22) {
     const size_t gb = g * nb + b;
     std::memcpy(out, scales + gb * 32 + 2 * lane, 2);
-    std::memcpy(out + 2, high + gb * 64 + 4 * lane, 4);
+    uint32_t qh = 0;
+    for (size_t m = 0; m < 8; ++m)
+      qh |= static_cast<uint32_t>((high[gb * 64 + 8 * m + lane / 2] >> (4 * (lane % 2))) & 0xF) << (4 * m);
+    std::memcpy(out + 2, &qh, 4);
     for (size_t c = 0; c < 2; ++c) {
       uint32_t lo4, hi4;
       lines_to_file(load32(w.data + gb * 256 + c * 64 + 4 * lane), load32(w.data + gb * 256 + (c + 2) * 64 + 4 * lane),

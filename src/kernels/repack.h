@@ -23,8 +23,10 @@
 // WeightLayout::kQ5_0Rows16 (22-byte blocks of 32 weights; nb = cols / 32), in three regions:
 //   nibbles at data + (g * nb + b) * 256: 4 chunks of 64 bytes, chunk c holding weights
 //     8c..8c+3 (low nibbles) and 8c+4..8c+7 (high) of lane l at bytes 4l..4l+3;
-//   high bits at data + G * nb * 256 + (g * nb + b) * 64 (G = rows / 16): each lane's
-//     32-bit qh word;
+//   high bits at data + G * nb * 256 + (g * nb + b) * 64 (G = rows / 16): 8 64-bit masks;
+//     bit j of mask 2c (2c + 1) is the fifth bit of byte j's low (high) nibble in chunk c,
+//     so mask m holds nibble m of every lane's qh word, lane l at bits 4l..4l+3 (one kmov
+//     and one masked add a chunk's half); a group's rows are packed by one thread;
 //   scales at data + G * nb * 320 + (g * nb + b) * 32: the 16 lanes' f16 d.
 #pragma once
 

@@ -130,10 +130,10 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the 16 lanes'
-// qh words (byte c of a lane's word holds the bits of chunk c: low half for the low nibbles,
-// high half for the high ones), then, per token, 8 vpdpbusd started at -16 x the block's
-// activation sum (the weights are q + 16), one convert and one FMA with d x the block scale.
+// Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the block's
+// 8 masks (one 64-bit mask a chunk's low nibbles, one its high ones: a masked add of 16 each),
+// then, per token, 8 vpdpbusd started at -16 x the block's activation sum (the weights are
+// q + 16), one convert and one FMA with d x the block scale.
 template <int T>
 void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scales, size_t nb, const Activations& a,
                 size_t t0, float* y, size_t y_stride) {
@@ -142,26 +142,22 @@ void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scale
   const float* xs = a.lane_scale + t0 * lanes;
   const int32_t* xn = a.block_neg_sum128 + t0 * nb;
   const __m512i low4 = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
-  const __m512i bits_lo = _mm512_set1_epi32(0x08040201), bits_hi = _mm512_set1_epi32(static_cast<int>(0x80402010u));
-  const __m512i lane_bytes = _mm512_set_epi32(0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000, 0x0C0C0C0C, 0x08080808,
-                                              0x04040404, 0x00000000, 0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000,
-                                              0x0C0C0C0C, 0x08080808, 0x04040404, 0x00000000);
   __m512 acc[T];
   #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (size_t b = 0; b < nb; ++b, quants += 256, high += 64, scales += 32) {
-    const __m512i qh = _mm512_loadu_si512(high);
     __m512i w[8];
     #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       _mm_prefetch(reinterpret_cast<const char*>(quants + prefetch_bytes(T) + 64 * c), _MM_HINT_T0);
       const __m512i v = _mm512_loadu_si512(quants + 64 * c);
-      // Byte c of each lane's word into all four of its bytes (vpshufb stays in 128-bit lanes).
-      const __m512i rep = _mm512_shuffle_epi8(qh, _mm512_add_epi8(lane_bytes, _mm512_set1_epi8(static_cast<char>(c))));
+      uint64_t bits_lo, bits_hi;
+      __builtin_memcpy(&bits_lo, high + 16 * c, 8);
+      __builtin_memcpy(&bits_hi, high + 16 * c + 8, 8);
       const __m512i lo = _mm512_and_si512(v, low4);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-      w[2 * c] = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(rep, bits_lo), lo, sixteen);
-      w[2 * c + 1] = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(rep, bits_hi), hi, sixteen);
+      w[2 * c] = _mm512_mask_add_epi8(lo, _cvtu64_mask64(bits_lo), lo, sixteen);
+      w[2 * c + 1] = _mm512_mask_add_epi8(hi, _cvtu64_mask64(bits_hi), hi, sixteen);
     }
     if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(high + prefetch_bytes(T) / 4), _MM_HINT_T0);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
