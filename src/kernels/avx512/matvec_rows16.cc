@@ -92,9 +92,10 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
     const __m512i mn_lo = _mm512_and_si512(w1, m6);
     const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(w2, 4), m4),
                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(w1, 6), m2), 4));
-    __m512 sb[T];
+    // The scaled dots and the mins in separate sums, so neither FMA waits for the other.
+    __m512 sb[T], sm[T];
     #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) sb[t] = _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) sb[t] = sm[t] = _mm512_setzero_ps();
     const uint8_t* quants = p + 256;
     #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j, quants += 256) {
@@ -120,11 +121,11 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
         const int16_t* g = gsum + t * ngroups + 16 * b + 2 * j;
         const float sum = static_cast<float>(static_cast<int32_t>(g[0]) + g[1]);
         sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sb[t]);
-        sb[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(sum), sb[t]);
+        sm[t] = _mm512_fmadd_ps(min, _mm512_set1_ps(sum), sm[t]);
       }
     }
     #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(sb[t], _mm512_set1_ps(xscale[t * ns + b]), acc[t]);
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(_mm512_sub_ps(sb[t], sm[t]), _mm512_set1_ps(xscale[t * ns + b]), acc[t]);
   }
   #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
