@@ -158,10 +158,17 @@ MatvecFn matvec_fn(const KernelTable& k, const Matrix& m) {
   return fn;
 }
 
-// Chunks taken dynamically; long contiguous runs of rows stream best, so only 4 a thread.
-size_t matvec_chunk(const Matrix& m, ThreadPool& pool) {
-  const size_t threads = static_cast<size_t>(pool.num_threads());
-  return std::max<size_t>(16, round_up(m.rows / (threads * 4), 16));
+// A matrix's rows in chunks taken dynamically, largest first: each takes half of what is
+// left divided among the threads (long contiguous runs stream best), down to 1/16 of a
+// thread's share, so the thread that finishes last waits for little more than a small
+// chunk. Boundaries are multiples of 16 rows (whole groups of a repacked layout).
+void append_row_chunks(size_t rows, size_t threads, std::vector<std::pair<size_t, size_t>>* out) {
+  const size_t smallest = std::max<size_t>(16, round_up(rows / (threads * 16), 16));
+  for (size_t r = 0; r < rows;) {
+    const size_t n = std::max(smallest, round_up((rows - r) / (2 * threads), 16));
+    out->emplace_back(r, std::min(rows, r + n));
+    r += n;
+  }
 }
 
 void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
@@ -169,7 +176,11 @@ void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t
   const MatvecFn fn = matvec_fn(k, m);
   const Activations a =
       prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, needs_block_sums(m.layout));
-  parallel_chunks(pool, m.rows, matvec_chunk(m, pool), [&](size_t r0, size_t r1) { fn(m, r0, r1, a, num_tokens, y); });
+  std::vector<std::pair<size_t, size_t>> chunks;
+  append_row_chunks(m.rows, static_cast<size_t>(pool.num_threads()), &chunks);
+  parallel_chunks(pool, chunks.size(), 1, [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) fn(m, chunks[c].first, chunks[c].second, a, num_tokens, y);
+  });
 }
 
 // Several matrices over one input: activations prepared once per format (Q8_0 block sums
@@ -202,11 +213,13 @@ void matvec_matmul_shared(const KernelTable& k, std::span<const MatmulTarget> ta
     size_t r0, r1;
   };
   std::vector<Piece> pieces;
+  std::vector<std::pair<size_t, size_t>> chunks;
   for (const MatmulTarget& t : targets) {
     const Matrix m = to_matrix(*t.w);
     const Activations* a = &acts[static_cast<int>(act_format(m.type))];
-    const size_t chunk = matvec_chunk(m, pool);
-    for (size_t r = 0; r < m.rows; r += chunk) pieces.push_back({m, matvec_fn(k, m), a, t.y, r, std::min(m.rows, r + chunk)});
+    chunks.clear();
+    append_row_chunks(m.rows, static_cast<size_t>(pool.num_threads()), &chunks);
+    for (const auto& [r0, r1] : chunks) pieces.push_back({m, matvec_fn(k, m), a, t.y, r0, r1});
   }
   parallel_chunks(pool, pieces.size(), 1, [&](size_t p0, size_t p1) {
     for (size_t p = p0; p < p1; ++p) pieces[p].fn(pieces[p].m, pieces[p].r0, pieces[p].r1, *pieces[p].a, num_tokens, pieces[p].y);
