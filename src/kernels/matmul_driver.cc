@@ -176,7 +176,11 @@ void matvec_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t
   const MatvecFn fn = matvec_fn(k, m);
   const Activations a =
       prepare_activations(k, act_format(m.type), x, num_tokens, m.cols, pool, needs_block_sums(m.layout));
-  std::vector<std::pair<size_t, size_t>> chunks;
+  // Reused, so a call allocates nothing; the workers reach the caller's vector through the
+  // reference (a thread_local named inside the lambda would be their own).
+  thread_local std::vector<std::pair<size_t, size_t>> reused;
+  std::vector<std::pair<size_t, size_t>>& chunks = reused;
+  chunks.clear();
   append_row_chunks(m.rows, static_cast<size_t>(pool.num_threads()), &chunks);
   parallel_chunks(pool, chunks.size(), 1, [&](size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; ++c) fn(m, chunks[c].first, chunks[c].second, a, num_tokens, y);
@@ -212,8 +216,11 @@ void matvec_matmul_shared(const KernelTable& k, std::span<const MatmulTarget> ta
     float* y;
     size_t r0, r1;
   };
-  std::vector<Piece> pieces;
-  std::vector<std::pair<size_t, size_t>> chunks;
+  // Reused as in matvec_matmul, and reached through references for the same reason.
+  thread_local std::vector<Piece> reused_pieces;
+  thread_local std::vector<std::pair<size_t, size_t>> chunks;
+  std::vector<Piece>& pieces = reused_pieces;
+  pieces.clear();
   for (const MatmulTarget& t : targets) {
     const Matrix m = to_matrix(*t.w);
     const Activations* a = &acts[static_cast<int>(act_format(m.type))];
