@@ -135,6 +135,11 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
 // 8 masks (one 64-bit mask a chunk's low nibbles, one its high ones: a masked add of 16 each),
 // then, per token, 8 vpdpbusd started at -16 x the block's activation sum (the weights are
 // q + 16), one convert and one FMA with d x the block scale.
+// Q5_0 reads three streams (nibbles, masks, scales) at 256, 64 and 32 bytes a block; each is
+// asked for the same number of blocks ahead, and further than Q8_0 since a block is fewer
+// bytes: with 1 token, [8960, 1536] went from ~34 to ~42-50 GB/s on 2 threads (kernels_bench).
+constexpr size_t q5_prefetch_bytes(int tokens) { return tokens <= 2 ? 4096 : 8192; }
+
 template <int T>
 void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scales, size_t nb, const Activations& a,
                 size_t t0, float* y, size_t y_stride) {
@@ -150,7 +155,7 @@ void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scale
     __m512i w[8];
     #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
-      _mm_prefetch(reinterpret_cast<const char*>(quants + prefetch_bytes(T) + 64 * c), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(quants + q5_prefetch_bytes(T) + 64 * c), _MM_HINT_T0);
       const __m512i v = _mm512_loadu_si512(quants + 64 * c);
       uint64_t bits_lo, bits_hi;
       __builtin_memcpy(&bits_lo, high + 16 * c, 8);
@@ -160,7 +165,8 @@ void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scale
       w[2 * c] = _mm512_mask_add_epi8(lo, _cvtu64_mask64(bits_lo), lo, sixteen);
       w[2 * c + 1] = _mm512_mask_add_epi8(hi, _cvtu64_mask64(bits_hi), hi, sixteen);
     }
-    if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(high + prefetch_bytes(T) / 4), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(high + q5_prefetch_bytes(T) / 4), _MM_HINT_T0);
+    if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(scales + q5_prefetch_bytes(T) / 8), _MM_HINT_T0);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
     #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
