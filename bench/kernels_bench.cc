@@ -89,8 +89,8 @@ void run_matmul(benchmark::State& state, DType type, size_t rows, size_t cols, s
 void BM_Decode(benchmark::State& state, DType type, size_t tokens, bool repack) {
   run_matmul(state, type, 8960, 1536, tokens, true, repack);
 }
-// Qwen2.5-Coder-0.5B's ffn_up [4864, 896]: 28 blocks a row, where the per-row and per-group
-// costs weigh more than at 1536 columns.
+// Qwen2.5-Coder-0.5B's ffn_up [4864, 896], Q5_0 in its Q4_K_M files (896 columns are not
+// whole Q4_K super-blocks): 28 blocks a row.
 void BM_Decode896(benchmark::State& state, DType type, size_t tokens, bool repack) {
   run_matmul(state, type, 4864, 896, tokens, true, repack);
 }

@@ -131,15 +131,15 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the block's
-// 8 masks (one 64-bit mask a chunk's low nibbles, one its high ones: a masked add of 16 each),
-// then, per token, 8 vpdpbusd started at -16 x the block's activation sum (the weights are
-// q + 16), one convert and one FMA with d x the block scale.
 // Q5_0 reads three streams (nibbles, masks, scales) at 256, 64 and 32 bytes a block; each is
 // asked for the same number of blocks ahead, and further than Q8_0 since a block is fewer
 // bytes: with 1 token, [8960, 1536] went from ~34 to ~42-50 GB/s on 2 threads (kernels_bench).
 constexpr size_t q5_prefetch_bytes(int tokens) { return tokens <= 2 ? 4096 : 8192; }
 
+// Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the block's
+// 8 masks (one 64-bit mask a chunk's low nibbles, one its high ones: a masked add of 16 each),
+// then, per token, 8 vpdpbusd started at -16 x the block's activation sum (the weights are
+// q + 16), one convert and one FMA with d x the block scale.
 template <int T>
 void group_q5_0(const uint8_t* quants, const uint8_t* high, const uint8_t* scales, size_t nb, const Activations& a,
                 size_t t0, float* y, size_t y_stride) {
