@@ -132,8 +132,9 @@ void group_q4k(const uint8_t* p, size_t ns, const Activations& a, size_t t0, flo
 }
 
 // Q5_0 reads three streams (nibbles, masks, scales) at 256, 64 and 32 bytes a block; each is
-// asked for the same number of blocks ahead, and further than Q8_0 since a block is fewer
-// bytes: with 1 token, [8960, 1536] went from ~34 to ~42-50 GB/s on 2 threads (kernels_bench).
+// asked for the same number of blocks ahead. With 1-2 tokens that is twice Q8_0's distance,
+// as a block is fewer bytes: 1 token at [8960, 1536] went from ~34 to ~42-50 GB/s on 2
+// threads (kernels_bench; 8 tokens unchanged).
 constexpr size_t q5_prefetch_bytes(int tokens) { return tokens <= 2 ? 4096 : 8192; }
 
 // Q5_0 (kQ5_0Rows16): per block, 4 chunks of nibbles get their fifth bits from the block's
