@@ -141,9 +141,10 @@ const DType kTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DT
 int register_all() {
   for (DType t : kTypes) {
     const std::string n(dtype_name(t));
-    // Q8_0, Q5_0 and Q4_K both in the file's layout and repacked into 16-row groups (kernels/repack.h).
+    // Q8_0, Q5_0, Q4_K and Q6_K both in the file's layout and repacked into 16-row groups
+    // (kernels/repack.h).
     for (bool repack : {false, true}) {
-      if (repack && t != DType::kQ8_0 && t != DType::kQ4_K && t != DType::kQ5_0) continue;
+      if (repack && t != DType::kQ8_0 && t != DType::kQ4_K && t != DType::kQ5_0 && t != DType::kQ6_K) continue;
       const std::string name = repack ? n + "_rows16" : n;
       benchmark::RegisterBenchmark(("decode/" + name + "/tokens:1").c_str(), BM_Decode, t, size_t{1}, repack)
           ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();

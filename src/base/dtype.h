@@ -34,8 +34,9 @@ enum class DType : uint32_t {
 // How a weight matrix's bytes are laid out. kRows is the file's: row after row, each row
 // its blocks in order. kQ8_0Rows16 is what the AVX-512 matrix-vector kernel reads fastest
 // (kernels/repack.h): Q8_0 rows in groups of 16, each block's 16 rows interleaved;
-// kQ4_KRows16 and kQ5_0Rows16 the same for Q4_K super-blocks and Q5_0 blocks.
-enum class WeightLayout : uint8_t { kRows, kQ8_0Rows16, kQ4_KRows16, kQ5_0Rows16 };
+// kQ4_KRows16, kQ5_0Rows16 and kQ6_KRows16 the same for Q4_K super-blocks, Q5_0 blocks and
+// Q6_K super-blocks.
+enum class WeightLayout : uint8_t { kRows, kQ8_0Rows16, kQ4_KRows16, kQ5_0Rows16, kQ6_KRows16 };
 
 struct DTypeTraits {
   std::string_view name;  // "f32", "q4_K", ...: as llama.cpp prints them

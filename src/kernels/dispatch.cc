@@ -37,7 +37,8 @@ constexpr KernelTable kAvx512Table = {
      avx512::matvec_q4_0, avx512::matvec_q5_0, avx512::matvec_q4_k, avx512::matvec_q5_k,
      avx512::matvec_q6_k},
     avx512::dequantize, avx512::rms_norm, avx512::silu_mul, &avx512::kBf16GemmKernels,
-    avx512::matvec_q8_0_rows16, avx512::matvec_q4_k_rows16, avx512::matvec_q5_0_rows16};
+    avx512::matvec_q8_0_rows16, avx512::matvec_q4_k_rows16, avx512::matvec_q5_0_rows16,
+    avx512::matvec_q6_k_rows16};
 
 constexpr KernelTable kAmxTable = {
     Isa::kAmx, "amx", avx512::quantize_q8_block32, avx512::quantize_q8_block256,
@@ -45,7 +46,8 @@ constexpr KernelTable kAmxTable = {
      avx512::matvec_q4_0, avx512::matvec_q5_0, avx512::matvec_q4_k, avx512::matvec_q5_k,
      avx512::matvec_q6_k},
     avx512::dequantize, avx512::rms_norm, avx512::silu_mul, &avx512::kAmxKernels,
-    avx512::matvec_q8_0_rows16, avx512::matvec_q4_k_rows16, avx512::matvec_q5_0_rows16};
+    avx512::matvec_q8_0_rows16, avx512::matvec_q4_k_rows16, avx512::matvec_q5_0_rows16,
+    avx512::matvec_q6_k_rows16};
 
 // What this CPU runs, asked once (the AMX permission request is a system call).
 struct Availability {

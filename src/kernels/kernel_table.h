@@ -99,6 +99,8 @@ struct KernelTable {
   MatvecFn matvec_q4_k_rows16 = nullptr;
   // Q5_0 weights in WeightLayout::kQ5_0Rows16 (kQ8Block32 activations with block sums).
   MatvecFn matvec_q5_0_rows16 = nullptr;
+  // Q6_K weights in WeightLayout::kQ6_KRows16 (kQ8Block256 activations).
+  MatvecFn matvec_q6_k_rows16 = nullptr;
 };
 
 }  // namespace wafer::kernels

@@ -142,6 +142,7 @@ MatvecFn rows16_kernel(const KernelTable& k, WeightLayout layout) {
     case WeightLayout::kQ8_0Rows16: return k.matvec_q8_0_rows16;
     case WeightLayout::kQ4_KRows16: return k.matvec_q4_k_rows16;
     case WeightLayout::kQ5_0Rows16: return k.matvec_q5_0_rows16;
+    case WeightLayout::kQ6_KRows16: return k.matvec_q6_k_rows16;
     case WeightLayout::kRows: break;
   }
   return nullptr;

@@ -1,4 +1,4 @@
-// Moving Q8_0 matrices between the file's layout and kQ8_0Rows16 (repack.h).
+// Moving matrices between the file's layout and the 16-row layouts of repack.h.
 #include "kernels/repack.h"
 
 #include <cstring>
@@ -176,15 +176,112 @@ void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
   }
 }
 
+namespace {
+
+constexpr size_t kQ6kBlockBytes = 210;  // ql[128], qh[64], 16 int8 scales, f16 d
+constexpr size_t kQ6kGroupBlock = 3328;  // a group's super-block less its d: 52 lines
+constexpr size_t kQ6kSubBlocks = 256;    // offset of sub-block 0 in a group's super-block
+
+// The file keeps weight e = 128h + 32u + l (u < 4, l < 32) of a Q6_K super-block in the low
+// (u < 2) or high nibble of ql[64h + 32(u % 2) + l] and bits 2u, 2u + 1 of qh[32h + l]. The
+// 16 weights of sub-block j (h = j / 8, u = j % 8 / 2, l = 16(j % 2) + i) are 16 bytes in a
+// row of each, so a sub-block moves as 4 words: word m holds the 6-bit q of weights
+// 4m..4m+3, one a byte.
+struct Q6kFileSpot {
+  size_t ql, qh;
+  unsigned nibble_shift, top_shift;
+};
+
+inline Q6kFileSpot q6k_file_spot(size_t j) {
+  const size_t h = j / 8, u = j % 8 / 2, l = 16 * (j % 2);
+  return {64 * h + 32 * (u % 2) + l, 128 + 32 * h + l, static_cast<unsigned>(u < 2 ? 0 : 4),
+          static_cast<unsigned>(2 * u)};
+}
+
+inline void q6k_file_to_words(const uint8_t* block, size_t j, uint32_t q[4]) {
+  const Q6kFileSpot at = q6k_file_spot(j);
+  for (size_t m = 0; m < 4; ++m)
+    q[m] = (load32(block + at.ql + 4 * m) >> at.nibble_shift & 0x0F0F0F0Fu) |
+           (load32(block + at.qh + 4 * m) >> at.top_shift & 0x03030303u) << 4;
+}
+
+// ORs the words into a block whose ql and qh bytes start at zero.
+inline void q6k_words_to_file(const uint32_t q[4], size_t j, uint8_t* block) {
+  const Q6kFileSpot at = q6k_file_spot(j);
+  for (size_t m = 0; m < 4; ++m) {
+    const uint32_t ql = load32(block + at.ql + 4 * m) | (q[m] & 0x0F0F0F0Fu) << at.nibble_shift;
+    const uint32_t qh = load32(block + at.qh + 4 * m) | (q[m] >> 4 & 0x03030303u) << at.top_shift;
+    std::memcpy(block + at.ql + 4 * m, &ql, 4);
+    std::memcpy(block + at.qh + 4 * m, &qh, 4);
+  }
+}
+
+// The 16-row layout's three lane words of a sub-block: two of nibbles (weights 8c + k in
+// byte k's low nibble, 8c + 4 + k in its high one) and one of top bits (weights k, 4 + k,
+// 8 + k, 12 + k in byte k's bits 0-1, 2-3, 4-5, 6-7).
+inline void q6k_words_to_lines(const uint32_t q[4], uint32_t lines[3]) {
+  lines[0] = (q[0] & 0x0F0F0F0Fu) | (q[1] & 0x0F0F0F0Fu) << 4;
+  lines[1] = (q[2] & 0x0F0F0F0Fu) | (q[3] & 0x0F0F0F0Fu) << 4;
+  lines[2] = 0;
+  for (size_t m = 0; m < 4; ++m) lines[2] |= (q[m] >> 4 & 0x03030303u) << (2 * m);
+}
+
+inline void q6k_lines_to_words(const uint32_t lines[3], uint32_t q[4]) {
+  for (size_t m = 0; m < 4; ++m)
+    q[m] = (lines[m / 2] >> (4 * (m % 2)) & 0x0F0F0F0Fu) | (lines[2] >> (2 * m) & 0x03030303u) << 4;
+}
+
+}  // namespace
+
+void pack_q6_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
+  const size_t ns = w.cols / 256, groups = w.rows / kRows16Group;
+  uint8_t* d = out + groups * ns * kQ6kGroupBlock;
+  for (size_t r = row_begin; r < row_end; ++r) {
+    const size_t g = r / kRows16Group, lane = r % kRows16Group;
+    const uint8_t* src = w.data + r * w.row_bytes;
+    for (size_t s = 0; s < ns; ++s, src += kQ6kBlockBytes) {
+      uint8_t* dst = out + (g * ns + s) * kQ6kGroupBlock;
+      std::memcpy(d + (g * ns + s) * 32 + 2 * lane, src + 208, 2);
+      for (size_t k = 0; k < 4; ++k) std::memcpy(dst + 64 * k + 4 * lane, src + 192 + 4 * k, 4);
+      for (size_t j = 0; j < 16; ++j) {
+        uint32_t q[4], lines[3];
+        q6k_file_to_words(src, j, q);
+        q6k_words_to_lines(q, lines);
+        for (size_t c = 0; c < 3; ++c) std::memcpy(dst + kQ6kSubBlocks + 192 * j + 64 * c + 4 * lane, &lines[c], 4);
+      }
+    }
+  }
+}
+
+void unpack_q6_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
+  const size_t ns = w.cols / 256, groups = w.rows / kRows16Group;
+  const size_t g = row / kRows16Group, lane = row % kRows16Group;
+  const uint8_t* d = w.data + groups * ns * kQ6kGroupBlock;
+  for (size_t s = block_begin; s < block_begin + num_blocks; ++s, out += kQ6kBlockBytes) {
+    const uint8_t* src = w.data + (g * ns + s) * kQ6kGroupBlock;
+    std::memset(out, 0, 192);
+    std::memcpy(out + 208, d + (g * ns + s) * 32 + 2 * lane, 2);
+    for (size_t k = 0; k < 4; ++k) std::memcpy(out + 192 + 4 * k, src + 64 * k + 4 * lane, 4);
+    for (size_t j = 0; j < 16; ++j) {
+      uint32_t lines[3], q[4];
+      for (size_t c = 0; c < 3; ++c) lines[c] = load32(src + kQ6kSubBlocks + 192 * j + 64 * c + 4 * lane);
+      q6k_lines_to_words(lines, q);
+      q6k_words_to_file(q, j, out);
+    }
+  }
+}
+
 void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
   if (w.type == DType::kQ5_0) return pack_q5_0_rows16(w, row_begin, row_end, out);
   if (w.type == DType::kQ4_K) return pack_q4_k_rows16(w, row_begin, row_end, out);
+  if (w.type == DType::kQ6_K) return pack_q6_k_rows16(w, row_begin, row_end, out);
   pack_q8_0_rows16(w, row_begin, row_end, out);
 }
 
 void unpack_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
   if (w.layout == WeightLayout::kQ5_0Rows16) return unpack_q5_0_rows16(w, row, block_begin, num_blocks, out);
   if (w.layout == WeightLayout::kQ4_KRows16) return unpack_q4_k_rows16(w, row, block_begin, num_blocks, out);
+  if (w.layout == WeightLayout::kQ6_KRows16) return unpack_q6_k_rows16(w, row, block_begin, num_blocks, out);
   unpack_q8_0_rows16(w, row, block_begin, num_blocks, out);
 }
 

@@ -28,6 +28,18 @@
 //     so mask m holds nibble m of every lane's qh word, lane l at bits 4l..4l+3 (one kmov
 //     and one masked add a chunk's half); a group's rows are packed by one thread;
 //   scales at data + G * nb * 320 + (g * nb + b) * 32: the 16 lanes' f16 d.
+//
+// WeightLayout::kQ6_KRows16 (210-byte super-blocks of 256 weights, each a 6-bit q in 0..63
+// standing for d x scale[e / 16] x (q - 32); ns = cols / 256), in two regions:
+//   super-block s of group g at data + (g * ns + s) * 3328 (52 whole lines):
+//     [0, 256): the lanes' 16 int8 scales in 4 chunks; chunk k holds scales 4k..4k+3 of
+//       lane l at bytes 4l..4l+3;
+//     [256, 3328): sub-block j (weights 16j..16j+15, one scale) in 192 bytes: two nibble
+//       chunks, chunk c holding the low 4 bits of weights 8c..8c+3 (low nibbles) and
+//       8c+4..8c+7 (high) of lane l at bytes 4l..4l+3; then one chunk of top bits, byte i
+//       of lane l holding those of weights i, 4 + i, 8 + i and 12 + i in bits 0-1, 2-3,
+//       4-5 and 6-7 (a shift and a mask put each at bits 4-5 of its nibble's byte);
+//   d at data + G * ns * 3328 + (g * ns + s) * 32: the 16 lanes' f16 d.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +56,7 @@ inline WeightLayout rows16_layout(DType type) {
   return type == DType::kQ8_0   ? WeightLayout::kQ8_0Rows16
          : type == DType::kQ4_K ? WeightLayout::kQ4_KRows16
          : type == DType::kQ5_0 ? WeightLayout::kQ5_0Rows16
+         : type == DType::kQ6_K ? WeightLayout::kQ6_KRows16
                                 : WeightLayout::kRows;
 }
 
@@ -68,6 +81,10 @@ void unpack_q5_0_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
 // The same two for Q4_K and kQ4_KRows16 (144 bytes a super-block).
 void pack_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);
 void unpack_q4_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
+
+// The same two for Q6_K and kQ6_KRows16 (210 bytes a super-block).
+void pack_q6_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);
+void unpack_q6_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out);
 
 // Whichever of the above the type takes; blocks are the type's (32 or 256 weights).
 void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out);

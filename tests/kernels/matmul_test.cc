@@ -287,7 +287,7 @@ TEST_P(Rows16Test, OtherShapesAndTypesKeepTheFileLayoutInTheirOwnCopy) {
   WeightStorage storage;
   const bool reads = k->matvec_q8_0_rows16 != nullptr;
   for (auto [type, rows] : {std::pair{DType::kQ8_0, size_t{24}}, std::pair{DType::kQ4_0, size_t{32}},
-                            std::pair{DType::kQ6_K, size_t{32}}, std::pair{DType::kQ8_0, size_t{32}}}) {
+                            std::pair{DType::kQ5_K, size_t{32}}, std::pair{DType::kQ8_0, size_t{32}}}) {
     TestMatrix m = make_matrix(type, rows, block_elems(type) * 2, rng);
     const WeightView before = m.view;
     const bool grouped = reads && type == DType::kQ8_0 && rows % 16 == 0;
@@ -319,7 +319,7 @@ TEST_P(Rows16Test, OtherShapesAndTypesKeepTheFileLayoutInTheirOwnCopy) {
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
                          [](const auto& info) { return isa_name(info.param); });
 
-// Q4_K and Q5_0 repacked into 16-row groups (kQ4_KRows16, kQ5_0Rows16): the same checks as
+// Q4_K, Q6_K and Q5_0 repacked into 16-row groups (kQ4_KRows16, kQ6_KRows16, kQ5_0Rows16): the same checks as
 // Q8_0's above, and each token of a call equals the same token alone.
 void check_rows16(const KernelTable* k, DType type, WeightLayout layout, std::initializer_list<size_t> col_counts) {
   std::mt19937 rng(91);
@@ -361,6 +361,13 @@ TEST_P(Rows16Test, Q4kMatchesReferenceAndTheFileLayout) {
   if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
   if (k->matvec_q4_k_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q4_K in the file layout";
   check_rows16(k, DType::kQ4_K, WeightLayout::kQ4_KRows16, {256, 768, 1536});
+}
+
+TEST_P(Rows16Test, Q6kMatchesReferenceAndTheFileLayout) {
+  const KernelTable* k = table();
+  if (k == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  if (k->matvec_q6_k_rows16 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " keeps Q6_K in the file layout";
+  check_rows16(k, DType::kQ6_K, WeightLayout::kQ6_KRows16, {256, 768, 1536});
 }
 
 TEST_P(Rows16Test, Q5_0MatchesReferenceAndTheFileLayout) {

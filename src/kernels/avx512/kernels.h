@@ -28,6 +28,9 @@ void matvec_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
 // Q5_0 in WeightLayout::kQ5_0Rows16 (kernels/repack.h); rows in whole groups of 16.
 void matvec_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
                         size_t num_tokens, float* y);
+// Q6_K in WeightLayout::kQ6_KRows16 (kernels/repack.h); rows in whole groups of 16.
+void matvec_q6_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
+                        size_t num_tokens, float* y);
 void matvec_q4_0(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
                  size_t num_tokens, float* y);
 void matvec_q5_0(const Matrix& w, size_t row_begin, size_t row_end, const Activations& act,
