@@ -8,6 +8,9 @@
 #include "kernels/avx512/kernels.h"
 #include "kernels/avx512/simd.h"
 
+#include <type_traits>
+#include <utility>
+
 namespace wafer::kernels::avx512 {
 namespace {
 
@@ -25,6 +28,20 @@ constexpr size_t prefetch_bytes(int tokens) { return tokens <= 2 ? 2048 : 8192; 
 // Tokens one pass takes: T accumulators, the block's 8 weight vectors and its scales fit
 // the 32 registers up to 16 (a verify of k = 8 drafts is 9 tokens: one pass).
 constexpr size_t kPassTokens = 16;
+
+// A 16-row group's tokens in passes of at most kPass: pass(std::integral_constant<int, n>{},
+// t0, out) for each, n its tokens (a template argument of the group kernel), t0 its first
+// and out that token's first result.
+template <size_t kPass, typename Pass>
+inline void for_each_pass(size_t num_tokens, float* y, size_t y_stride, Pass&& pass) {
+  for (size_t t0 = 0; t0 < num_tokens; t0 += kPass) {
+    const size_t n = num_tokens - t0 < kPass ? num_tokens - t0 : kPass;
+    float* out = y + t0 * y_stride;
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      (void)((n == I + 1 && (pass(std::integral_constant<int, I + 1>{}, t0, out), true)) || ...);
+    }(std::make_integer_sequence<int, static_cast<int>(kPass)>{});
+  }
+}
 
 template <int T>
 void group(const uint8_t* quants, const uint8_t* scales, size_t nb, const Activations& a, size_t t0,
@@ -272,18 +289,9 @@ void matvec_q6_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
     const size_t g = r / 16;
     const uint8_t* p = w.data + g * ns * 3328;
     const uint8_t* dp = w.data + groups * ns * 3328 + g * ns * 32;
-    for (size_t t0 = 0; t0 < num_tokens; t0 += kQ6kPassTokens) {
-      const size_t n = num_tokens - t0 < kQ6kPassTokens ? num_tokens - t0 : kQ6kPassTokens;
-      float* out = y + t0 * w.rows + r;
-      switch (n) {
-#define WAFER_Q6K_CASE(k) \
-  case k: group_q6k<k>(p, dp, ns, act, t0, out, w.rows); break;
-        WAFER_Q6K_CASE(1) WAFER_Q6K_CASE(2) WAFER_Q6K_CASE(3) WAFER_Q6K_CASE(4)
-        WAFER_Q6K_CASE(5) WAFER_Q6K_CASE(6) WAFER_Q6K_CASE(7)
-#undef WAFER_Q6K_CASE
-        default: group_q6k<8>(p, dp, ns, act, t0, out, w.rows); break;
-      }
-    }
+    for_each_pass<kQ6kPassTokens>(num_tokens, y + r, w.rows, [&](auto n, size_t t0, float* out) {
+      group_q6k<decltype(n)::value>(p, dp, ns, act, t0, out, w.rows);
+    });
   }
 }
 
@@ -295,20 +303,9 @@ void matvec_q5_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
     const uint8_t* q = w.data + g * nb * 256;
     const uint8_t* h = w.data + groups * nb * 256 + g * nb * 64;
     const uint8_t* s = w.data + groups * nb * 320 + g * nb * 32;
-    for (size_t t0 = 0; t0 < num_tokens; t0 += kPassTokens) {
-      const size_t n = num_tokens - t0 < kPassTokens ? num_tokens - t0 : kPassTokens;
-      float* out = y + t0 * w.rows + r;
-      switch (n) {
-#define WAFER_Q5_CASE(k) \
-  case k: group_q5_0<k>(q, h, s, nb, act, t0, out, w.rows); break;
-        WAFER_Q5_CASE(1) WAFER_Q5_CASE(2) WAFER_Q5_CASE(3) WAFER_Q5_CASE(4)
-        WAFER_Q5_CASE(5) WAFER_Q5_CASE(6) WAFER_Q5_CASE(7) WAFER_Q5_CASE(8)
-        WAFER_Q5_CASE(9) WAFER_Q5_CASE(10) WAFER_Q5_CASE(11) WAFER_Q5_CASE(12)
-        WAFER_Q5_CASE(13) WAFER_Q5_CASE(14) WAFER_Q5_CASE(15)
-#undef WAFER_Q5_CASE
-        default: group_q5_0<16>(q, h, s, nb, act, t0, out, w.rows); break;
-      }
-    }
+    for_each_pass<kPassTokens>(num_tokens, y + r, w.rows, [&](auto n, size_t t0, float* out) {
+      group_q5_0<decltype(n)::value>(q, h, s, nb, act, t0, out, w.rows);
+    });
   }
 }
 
@@ -317,18 +314,9 @@ void matvec_q4_k_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
   const size_t ns = w.cols / 256;
   for (size_t r = row_begin; r < row_end; r += 16) {
     const uint8_t* p = w.data + r / 16 * ns * 2304;
-    for (size_t t0 = 0; t0 < num_tokens; t0 += kQ4kPassTokens) {
-      const size_t n = num_tokens - t0 < kQ4kPassTokens ? num_tokens - t0 : kQ4kPassTokens;
-      float* out = y + t0 * w.rows + r;
-      switch (n) {
-#define WAFER_Q4K_CASE(k) \
-  case k: group_q4k<k>(p, ns, act, t0, out, w.rows); break;
-        WAFER_Q4K_CASE(1) WAFER_Q4K_CASE(2) WAFER_Q4K_CASE(3) WAFER_Q4K_CASE(4)
-        WAFER_Q4K_CASE(5) WAFER_Q4K_CASE(6) WAFER_Q4K_CASE(7)
-#undef WAFER_Q4K_CASE
-        default: group_q4k<8>(p, ns, act, t0, out, w.rows); break;
-      }
-    }
+    for_each_pass<kQ4kPassTokens>(num_tokens, y + r, w.rows, [&](auto n, size_t t0, float* out) {
+      group_q4k<decltype(n)::value>(p, ns, act, t0, out, w.rows);
+    });
   }
 }
 
@@ -340,20 +328,9 @@ void matvec_q8_0_rows16(const Matrix& w, size_t row_begin, size_t row_end, const
     const size_t g = r / 16;
     const uint8_t* q = w.data + g * nb * 512;
     const uint8_t* s = scale_base + g * nb * 32;
-    for (size_t t0 = 0; t0 < num_tokens; t0 += kPassTokens) {
-      const size_t n = num_tokens - t0 < kPassTokens ? num_tokens - t0 : kPassTokens;
-      float* out = y + t0 * w.rows + r;
-      switch (n) {
-#define WAFER_ROWS16_CASE(k) \
-  case k: group<k>(q, s, nb, act, t0, out, w.rows); break;
-        WAFER_ROWS16_CASE(1) WAFER_ROWS16_CASE(2) WAFER_ROWS16_CASE(3) WAFER_ROWS16_CASE(4)
-        WAFER_ROWS16_CASE(5) WAFER_ROWS16_CASE(6) WAFER_ROWS16_CASE(7) WAFER_ROWS16_CASE(8)
-        WAFER_ROWS16_CASE(9) WAFER_ROWS16_CASE(10) WAFER_ROWS16_CASE(11) WAFER_ROWS16_CASE(12)
-        WAFER_ROWS16_CASE(13) WAFER_ROWS16_CASE(14) WAFER_ROWS16_CASE(15)
-#undef WAFER_ROWS16_CASE
-        default: group<16>(q, s, nb, act, t0, out, w.rows); break;
-      }
-    }
+    for_each_pass<kPassTokens>(num_tokens, y + r, w.rows, [&](auto n, size_t t0, float* out) {
+      group<decltype(n)::value>(q, s, nb, act, t0, out, w.rows);
+    });
   }
 }
 
