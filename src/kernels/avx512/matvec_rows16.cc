@@ -216,7 +216,7 @@ constexpr size_t kQ6kPassTokens = 8;
 // One 16-row group of a Q6_K matrix: per sub-block (16 weights a row), 4 vectors of 6-bit
 // weights (a nibble and its two top bits), then per token 4 vpdpbusd started at -32 x the
 // 16 activations' sum, so the lane holds sum((q - 32) x) exactly; one convert and one FMA
-// with the lane's scale (exact products: both are integers under 2^24 together); per
+// with the lane's scale (an exact product: the two integers' is under 2^24); per
 // super-block one FMA with d x the activations' scale. An FMA rather than vpmulld: with 8
 // tokens in L2 it ran at 480 GFLOP/s against 400 (kernels_bench decode_in_l2/q6_K_rows16).
 template <int T>
