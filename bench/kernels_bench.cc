@@ -11,6 +11,7 @@
 #include "base/half.h"
 #include "bandwidth_context.h"
 #include "kernels/ops.h"
+#include "kernels/repack.h"
 #include "quant/quant.h"
 
 namespace wafer {
@@ -141,10 +142,9 @@ const DType kTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DT
 int register_all() {
   for (DType t : kTypes) {
     const std::string n(dtype_name(t));
-    // Q8_0, Q5_0, Q4_K and Q6_K both in the file's layout and repacked into 16-row groups
-    // (kernels/repack.h).
+    // Every type with a 16-row layout (kernels/repack.h) both in the file's layout and repacked.
     for (bool repack : {false, true}) {
-      if (repack && t != DType::kQ8_0 && t != DType::kQ4_K && t != DType::kQ5_0 && t != DType::kQ6_K) continue;
+      if (repack && kernels::rows16_layout(t) == WeightLayout::kRows) continue;
       const std::string name = repack ? n + "_rows16" : n;
       benchmark::RegisterBenchmark(("decode/" + name + "/tokens:1").c_str(), BM_Decode, t, size_t{1}, repack)
           ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();

@@ -272,16 +272,24 @@ void unpack_q6_k_rows16(const Matrix& w, size_t row, size_t block_begin, size_t 
 }
 
 void pack_rows16(const Matrix& w, size_t row_begin, size_t row_end, uint8_t* out) {
-  if (w.type == DType::kQ5_0) return pack_q5_0_rows16(w, row_begin, row_end, out);
-  if (w.type == DType::kQ4_K) return pack_q4_k_rows16(w, row_begin, row_end, out);
-  if (w.type == DType::kQ6_K) return pack_q6_k_rows16(w, row_begin, row_end, out);
+  switch (rows16_layout(w.type)) {
+    case WeightLayout::kQ5_0Rows16: return pack_q5_0_rows16(w, row_begin, row_end, out);
+    case WeightLayout::kQ4_KRows16: return pack_q4_k_rows16(w, row_begin, row_end, out);
+    case WeightLayout::kQ6_KRows16: return pack_q6_k_rows16(w, row_begin, row_end, out);
+    case WeightLayout::kQ8_0Rows16:
+    case WeightLayout::kRows: break;
+  }
   pack_q8_0_rows16(w, row_begin, row_end, out);
 }
 
 void unpack_rows16(const Matrix& w, size_t row, size_t block_begin, size_t num_blocks, uint8_t* out) {
-  if (w.layout == WeightLayout::kQ5_0Rows16) return unpack_q5_0_rows16(w, row, block_begin, num_blocks, out);
-  if (w.layout == WeightLayout::kQ4_KRows16) return unpack_q4_k_rows16(w, row, block_begin, num_blocks, out);
-  if (w.layout == WeightLayout::kQ6_KRows16) return unpack_q6_k_rows16(w, row, block_begin, num_blocks, out);
+  switch (w.layout) {
+    case WeightLayout::kQ5_0Rows16: return unpack_q5_0_rows16(w, row, block_begin, num_blocks, out);
+    case WeightLayout::kQ4_KRows16: return unpack_q4_k_rows16(w, row, block_begin, num_blocks, out);
+    case WeightLayout::kQ6_KRows16: return unpack_q6_k_rows16(w, row, block_begin, num_blocks, out);
+    case WeightLayout::kQ8_0Rows16:
+    case WeightLayout::kRows: break;
+  }
   unpack_q8_0_rows16(w, row, block_begin, num_blocks, out);
 }
 

@@ -319,8 +319,8 @@ TEST_P(Rows16Test, OtherShapesAndTypesKeepTheFileLayoutInTheirOwnCopy) {
 INSTANTIATE_TEST_SUITE_P(Levels, Rows16Test, ::testing::ValuesIn(kOptimisedLevels),
                          [](const auto& info) { return isa_name(info.param); });
 
-// Q4_K, Q6_K and Q5_0 repacked into 16-row groups (kQ4_KRows16, kQ6_KRows16, kQ5_0Rows16): the same checks as
-// Q8_0's above, and each token of a call equals the same token alone.
+// Q4_K, Q6_K and Q5_0 repacked into 16-row groups (kQ4_KRows16, kQ6_KRows16, kQ5_0Rows16):
+// the same checks as Q8_0's above, and each token of a call equals the same token alone.
 void check_rows16(const KernelTable* k, DType type, WeightLayout layout, std::initializer_list<size_t> col_counts) {
   std::mt19937 rng(91);
   ThreadPool pool(2);
