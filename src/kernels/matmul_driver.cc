@@ -5,7 +5,9 @@
 // where the level has them.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "base/check.h"
@@ -272,9 +274,9 @@ void amx_row_block(const KernelTable& k, const Matrix& m, const uint16_t* xh, co
 }
 
 void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens,
-                float* y, ThreadPool& pool) {
-  const bool float_weights = act_format(m.type) == ActFormat::kFloat;
-  const bool w_lo = m.type == DType::kF32 || m.type == DType::kF16;
+                float* y, ThreadPool& pool, PanelParts parts) {
+  const bool float_weights = parts.activation_lo;
+  const bool w_lo = parts.weight_lo;
   const size_t k_pad = round_up(m.cols, kAmxKStep);
   const size_t t_pad = round_up(num_tokens, 2 * kAmxTileTokens);
   Carver c(scratch(0, 2 * round_up(t_pad * k_pad * 2, 64)));
@@ -341,8 +343,28 @@ void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, siz
 
 }  // namespace
 
+F16Panels default_f16_panels() {
+  static const F16Panels choice = [] {
+    const char* env = std::getenv("WAFER_F16_PANELS");
+    return env != nullptr && std::string_view(env) == "exact" ? F16Panels::kExact : F16Panels::kBf16;
+  }();
+  return choice;
+}
+
+PanelParts panel_parts(const KernelTable& table, DType type, F16Panels f16) {
+  const bool f32_panels = table.gemm != nullptr && table.gemm->panel_product_f32 != nullptr;
+  if (type == DType::kF16 && f32_panels && f16 == F16Panels::kBf16) return {};
+  if (type == DType::kF32 || type == DType::kF16) {
+    if (f32_panels) return {.exact_f32 = true};
+    return {.weight_lo = true, .activation_lo = true};
+  }
+  // BF16 and quantised weights are exact in bf16. Quantised products round the activations
+  // to it (the matrix-vector path quantises them to int8); BF16 ones keep a lo part.
+  return {.activation_lo = act_format(type) == ActFormat::kFloat};
+}
+
 void matmul_with(const KernelTable& table, const WeightView& w, const float* x, size_t num_tokens,
-                 float* y, ThreadPool& pool, MatmulKernel kernel) {
+                 float* y, ThreadPool& pool, MatmulKernel kernel, F16Panels f16) {
   if (w.rows == 0 || num_tokens == 0) return;
   WAFER_CHECK(weight_slot(w.type) >= 0, "matmul over unsupported weight type {}", dtype_name(w.type));
   if (table.isa == Isa::kReference) return wafer::reference::matmul(w, x, num_tokens, y, pool);
@@ -352,9 +374,9 @@ void matmul_with(const KernelTable& table, const WeightView& w, const float* x, 
     return;
   }
   if (table.gemm != nullptr && num_tokens >= kAmxMinTokens && kernel == MatmulKernel::kAuto) {
-    const bool exact = (w.type == DType::kF32 || w.type == DType::kF16) && table.gemm->panel_product_f32 != nullptr;
-    if (exact) return f32_panel_matmul(table, m, x, num_tokens, y, pool);
-    return amx_matmul(table, m, x, num_tokens, y, pool);
+    const PanelParts parts = panel_parts(table, w.type, f16);
+    if (parts.exact_f32) return f32_panel_matmul(table, m, x, num_tokens, y, pool);
+    return amx_matmul(table, m, x, num_tokens, y, pool, parts);
   }
   matvec_matmul(table, m, x, num_tokens, y, pool);
 }

@@ -19,11 +19,12 @@ namespace {
 
 constexpr double kTolerance = 1e-5;
 
-// The bf16 panel product (AMX tiles or AVX-512 BF16); F32/F16 weights take the exact f32
-// panels instead where the level has them, whose spec is the plain reference.
-bool uses_amx(const KernelTable& k, size_t num_tokens, DType type) {
+// The bf16 panel product (AMX tiles or AVX-512 BF16) with the parts panel_parts names; F32
+// (and F16 if asked) take the exact f32 panels instead where the level has them, whose spec
+// is the plain reference.
+bool uses_bf16_panels(const KernelTable& k, size_t num_tokens, DType type, F16Panels f16) {
   if (k.gemm == nullptr || num_tokens < kAmxMinTokens) return false;
-  return !((type == DType::kF32 || type == DType::kF16) && k.gemm->panel_product_f32 != nullptr);
+  return !panel_parts(k, type, f16).exact_f32;
 }
 
 // What the matrix-vector path's activations stand for after int8 quantisation.
@@ -50,12 +51,12 @@ std::vector<float> effective_activations(DType type, const float* x, size_t num_
 
 float bf16_round(float v) { return bf16_to_f32(f32_to_bf16(v)); }
 
-// The AMX path's products: bf16 parts (hi, and lo = rest) of weights and activations.
-std::vector<float> amx_spec(const TestMatrix& m, const float* x, size_t num_tokens) {
+// The bf16 panels' products: the hi parts of weights and activations, and the lo parts
+// (the rest, rounded to bf16) that `parts` names.
+std::vector<float> bf16_panel_spec(const TestMatrix& m, const float* x, size_t num_tokens, PanelParts parts) {
   const size_t rows = m.view.rows, cols = m.view.cols;
-  const DType type = m.view.type;
-  const bool float_w = act_format(type) == ActFormat::kFloat;
-  const bool w_lo = type == DType::kF32 || type == DType::kF16;
+  const bool float_w = parts.activation_lo;
+  const bool w_lo = parts.weight_lo;
   std::vector<float> y(num_tokens * rows);
   for (size_t t = 0; t < num_tokens; ++t) {
     for (size_t r = 0; r < rows; ++r) {
@@ -75,14 +76,15 @@ std::vector<float> amx_spec(const TestMatrix& m, const float* x, size_t num_toke
 
 // Runs one shape on one level and returns the worst relative error against its spec.
 double run_case(const KernelTable& k, const TestMatrix& m, const std::vector<float>& x_buffer,
-                size_t x_offset, size_t num_tokens, ThreadPool& pool) {
+                size_t x_offset, size_t num_tokens, ThreadPool& pool, F16Panels f16 = F16Panels::kBf16) {
   const size_t rows = m.view.rows, cols = m.view.cols;
   const float* x = x_buffer.data() + x_offset;
   std::vector<float> got(num_tokens * rows, -12345.0f);
-  matmul_with(k, m.view, x, num_tokens, got.data(), pool);
-  if (uses_amx(k, num_tokens, m.view.type)) {
+  matmul_with(k, m.view, x, num_tokens, got.data(), pool, MatmulKernel::kAuto, f16);
+  if (uses_bf16_panels(k, num_tokens, m.view.type, f16)) {
     const std::vector<float> x_ref(x, x + num_tokens * cols);
-    return max_relative_error(m, x_ref, num_tokens, got, amx_spec(m, x, num_tokens));
+    const PanelParts parts = panel_parts(k, m.view.type, f16);
+    return max_relative_error(m, x_ref, num_tokens, got, bf16_panel_spec(m, x, num_tokens, parts));
   }
   const std::vector<float> x_ref = effective_activations(m.view.type, x, num_tokens, cols);
   std::vector<float> want(num_tokens * rows);
@@ -119,6 +121,9 @@ TEST_P(MatmulTest, MatchesReferenceOverShapes) {
         const std::vector<float> x = gaussian(t * cols + x_offset, rng);
         const double err = run_case(*k, m, x, x_offset, t, pool);
         ASSERT_LE(err, kTolerance) << "rows " << rows << " cols " << cols << " tokens " << t;
+        if (type() != DType::kF16) continue;
+        const double exact = run_case(*k, m, x, x_offset, t, pool, F16Panels::kExact);
+        ASSERT_LE(exact, kTolerance) << "exact f32 panels: rows " << rows << " cols " << cols << " tokens " << t;
       }
     }
   }
