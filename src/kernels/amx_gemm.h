@@ -44,6 +44,8 @@ struct F32PanelArgs {
   bool accumulate = false;
 };
 
+// The bf16 functions (the first three) are null on a level with only f32 panels (AVX2),
+// where every weight type takes those.
 struct GemmKernels {
   // One token: hi[i] = bf16(x[i]); lo[i] = bf16(x[i] - hi[i]) when lo is not null;
   // elements cols..cols_pad-1 set to zero.
@@ -59,6 +61,10 @@ struct GemmKernels {
   void (*pack_panel_f32)(const float* rows, size_t row_stride, size_t num_rows, size_t k_len, float* out) = nullptr;
   void (*panel_product_f32)(const F32PanelArgs& args) = nullptr;
 };
+
+namespace avx2 {
+extern const GemmKernels kF32GemmKernels;    // exact f32 panels only, for every weight type
+}  // namespace avx2
 
 namespace avx512 {
 extern const GemmKernels kAmxKernels;        // AMX tiles

@@ -29,7 +29,7 @@ constexpr KernelTable kAvx2Table = {
     Isa::kAvx2, "avx2", avx2::quantize_q8_block32, avx2::quantize_q8_block256,
     {avx2::matvec_f32, avx2::matvec_f16, avx2::matvec_bf16, avx2::matvec_q8_0, avx2::matvec_q4_0,
      avx2::matvec_q5_0, avx2::matvec_q4_k, avx2::matvec_q5_k, avx2::matvec_q6_k},
-    avx2::dequantize, avx2::rms_norm, avx2::silu_mul, nullptr};
+    avx2::dequantize, avx2::rms_norm, avx2::silu_mul, &avx2::kF32GemmKernels};
 
 constexpr KernelTable kAvx512Table = {
     Isa::kAvx512, "avx512", avx512::quantize_q8_block32, avx512::quantize_q8_block256,

@@ -72,8 +72,8 @@ using DequantizeFn = void (*)(const Matrix& w, size_t row, size_t col_begin, siz
 using RmsNormFn = void (*)(const float* x, const float* weight, float eps, size_t n, float* out);
 using SiluMulFn = void (*)(const float* gate, const float* up, size_t n, float* out);
 
-// Matrix-matrix products on bf16 panels (see amx_gemm.h): AMX tiles or AVX-512 BF16;
-// null below the AVX-512 level.
+// Matrix-matrix products on packed panels (see amx_gemm.h): AMX tiles or AVX-512 BF16, or
+// exact f32 panels on AVX2; null on the reference level.
 struct GemmKernels;
 
 // Index of a runnable weight type in MatvecFn tables.

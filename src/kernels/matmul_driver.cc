@@ -2,7 +2,7 @@
 // the weight rows across the pool in chunks taken dynamically (a core slowed by another
 // process just takes fewer). Large token counts (prefill) go to the panel products of
 // amx_gemm.h: bf16 panels on AMX tiles or AVX-512 BF16, exact f32 panels for F32/F16 weights
-// where the level has them.
+// where the level has them, and for every weight type on AVX2.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -302,7 +302,7 @@ void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t nu
   });
 }
 
-// F32/F16 weights where the level has exact f32 panels: per k range, decode 32 rows, pack
+// Exact f32 panels (F32/F16 weights on AVX-512, every type on AVX2): per k range, decode 32 rows, pack
 // them k-major, multiply with every token; activations are read in place.
 void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens, float* y,
                       ThreadPool& pool) {
@@ -353,6 +353,8 @@ F16Panels default_f16_panels() {
 
 PanelParts panel_parts(const KernelTable& table, DType type, F16Panels f16) {
   const bool f32_panels = table.gemm != nullptr && table.gemm->panel_product_f32 != nullptr;
+  const bool bf16_panels = table.gemm != nullptr && table.gemm->panel_product != nullptr;
+  if (f32_panels && !bf16_panels) return {.exact_f32 = true};  // AVX2: every type
   if (type == DType::kF16 && f32_panels && f16 == F16Panels::kBf16) return {};
   if (type == DType::kF32 || type == DType::kF16) {
     if (f32_panels) return {.exact_f32 = true};

@@ -2,7 +2,8 @@
 // spec of each path is the reference applied to exactly what that path computes with:
 // matrix-vector kernels see int8-quantised activations (their dequantised values are the
 // reference's input), the prefill panels (AMX tiles, AVX-512 BF16) see bf16 parts of both
-// operands. So the tolerance is only
+// operands, the exact f32 panels (AVX2, F32/F16 on AVX-512) the activations as they are.
+// So the tolerance is only
 // f32 accumulation error: 1e-5 of sum |w * x| per output.
 #include <gtest/gtest.h>
 
@@ -86,7 +87,10 @@ double run_case(const KernelTable& k, const TestMatrix& m, const std::vector<flo
     const PanelParts parts = panel_parts(k, m.view.type, f16);
     return max_relative_error(m, x_ref, num_tokens, got, bf16_panel_spec(m, x, num_tokens, parts));
   }
-  const std::vector<float> x_ref = effective_activations(m.view.type, x, num_tokens, cols);
+  // The exact f32 panels read the activations as they are.
+  const bool f32_panels = k.gemm != nullptr && num_tokens >= kAmxMinTokens && panel_parts(k, m.view.type, f16).exact_f32;
+  const std::vector<float> x_ref = f32_panels ? std::vector<float>(x, x + num_tokens * cols)
+                                              : effective_activations(m.view.type, x, num_tokens, cols);
   std::vector<float> want(num_tokens * rows);
   wafer::reference::matmul(m.view, x_ref.data(), num_tokens, want.data(), pool);
   return max_relative_error(m, x_ref, num_tokens, got, want);

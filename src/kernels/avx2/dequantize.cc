@@ -1,5 +1,5 @@
-// AVX2 level's row decoding (embedding lookups): the scalar decoders are fast enough for
-// one row per token, and this level has no matrix-matrix packing that would need more.
+// AVX2 level's row decoding (embedding lookups, and the rows the prefill panels pack): the
+// scalar decoders; prefill decodes each weight once for all its tokens.
 #include "kernels/avx2/kernels.h"
 #include "quant/quant.h"
 
