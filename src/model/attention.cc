@@ -172,8 +172,12 @@ void attention_portable(const AttentionArgs& args, ThreadPool& pool) {
 
 void attention(const AttentionArgs& args, ThreadPool& pool) {
   static const bool avx512 = !force_reference() && detect_cpu_features().avx512;
-  if (avx512 && args.cache->type() == DType::kF16 && args.head_dim % 16 == 0 && args.head_dim <= 256)
+  static const bool avx2 = !force_reference() && detect_cpu_features().avx2;
+  const bool f16 = args.cache->type() == DType::kF16 && args.head_dim <= 256;
+  if (avx512 && f16 && args.head_dim % 16 == 0)
     attention_with(args, pool, attend_avx512_f16);
+  else if (avx2 && f16 && args.head_dim % 8 == 0)
+    attention_with(args, pool, attend_avx2_f16);
   else
     attention_portable(args, pool);
 }

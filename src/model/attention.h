@@ -26,7 +26,8 @@ struct AttentionArgs {
   float scale = 1.0f;         // applied to q.k
 };
 
-// The fastest implementation this CPU runs (AVX-512 for F16 caches, portable otherwise).
+// The fastest implementation this CPU runs (AVX-512 or AVX2 for F16 caches, portable
+// otherwise).
 void attention(const AttentionArgs& args, ThreadPool& pool);
 
 // Portable online-softmax implementation with split-K; forced with WAFER_ISA=reference.
@@ -70,6 +71,7 @@ struct AttendTask {
 using AttendFn = void (*)(const AttentionArgs& a, const AttendTask& task);
 void attend_portable(const AttentionArgs& a, const AttendTask& task);
 void attend_avx512_f16(const AttentionArgs& a, const AttendTask& task);
+void attend_avx2_f16(const AttentionArgs& a, const AttendTask& task);  // head_dim % 8 == 0, <= 256
 void attention_with(const AttentionArgs& args, ThreadPool& pool, AttendFn attend);
 
 }  // namespace wafer

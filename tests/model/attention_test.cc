@@ -15,7 +15,8 @@ struct Shape {
   size_t num_tokens;
 };
 
-void check(const Shape& s, DType kv_type, int threads, bool avx512) {
+// attend: the kernel under test, or null for attention_portable.
+void check(const Shape& s, DType kv_type, int threads, AttendFn attend) {
   ModelConfig c;
   c.n_layer = 2;
   c.n_head = s.n_head;
@@ -51,7 +52,7 @@ void check(const Shape& s, DType kv_type, int threads, bool avx512) {
   reference::attention(a, pool);
   a.out = got.data();
   auto run = [&](const AttentionArgs& args) {
-    if (avx512) attention_with(args, pool, attend_avx512_f16);
+    if (attend != nullptr) attention_with(args, pool, attend);
     else attention_portable(args, pool);
   };
   run(a);
@@ -83,14 +84,21 @@ const Shape kShapes[] = {
 TEST(Attention, PortableMatchesReference) {
   for (const Shape& s : kShapes)
     for (DType t : {DType::kF16, DType::kF32})
-      for (int threads : {1, 2, 3}) check(s, t, threads, false);
+      for (int threads : {1, 2, 3}) check(s, t, threads, nullptr);
 }
 
 TEST(Attention, Avx512MatchesReference) {
   if (!detect_cpu_features().avx512) GTEST_SKIP() << "no AVX-512 on this CPU";
   for (const Shape& s : kShapes)
     if (s.head_dim % 16 == 0)
-      for (int threads : {1, 2, 3}) check(s, DType::kF16, threads, true);
+      for (int threads : {1, 2, 3}) check(s, DType::kF16, threads, attend_avx512_f16);
+}
+
+TEST(Attention, Avx2MatchesReference) {
+  if (!detect_cpu_features().avx2) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (const Shape& s : kShapes)
+    if (s.head_dim % 8 == 0)
+      for (int threads : {1, 2, 3}) check(s, DType::kF16, threads, attend_avx2_f16);
 }
 
 }  // namespace
