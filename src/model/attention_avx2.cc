@@ -55,30 +55,65 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// out[r] = out[r] * rescale[r] + sum_j w[r][j] * v[j] for R rows and COLS vectors of the head
+// from column c0, each broadcast weight feeding COLS FMAs.
+template <int R, int COLS>
+inline void accumulate_cols(const float* vbuf, int64_t d, int64_t c0, int64_t n, const float (*w)[kBlock],
+                            const __m256* rescale, float* o) {
+  __m256 acc[R][COLS];
+  #pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) acc[r][c] = _mm256_mul_ps(_mm256_loadu_ps(o + r * d + c0 + 8 * c), rescale[r]);
+  for (int64_t j = 0; j < n; ++j) {
+    __m256 vv[COLS];
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) vv[c] = _mm256_load_ps(vbuf + j * d + c0 + 8 * c);
+    #pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = _mm256_broadcast_ss(&w[r][j]);
+      #pragma GCC unroll 4
+      for (int c = 0; c < COLS; ++c) acc[r][c] = _mm256_fmadd_ps(wv, vv[c], acc[r][c]);
+    }
+  }
+  #pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 4
+    for (int c = 0; c < COLS; ++c) _mm256_storeu_ps(o + r * d + c0 + 8 * c, acc[r][c]);
+}
+
 // R <= 2 query heads (rows q + r * d) against one block of n <= 32 positions: scores, the
 // online-softmax update, then out[r] = out[r] * rescale + sum_j w[j] * v[j].
 template <int R>
 inline void rows_block(const float* q, int64_t d, const float* kt, const float* vbuf, int64_t n, float scale,
                        SoftmaxPartial* p, float* o) {
   __m256 s[R][kVecs];
+  #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 4
     for (int64_t v = 0; v < kVecs; ++v) s[r][v] = _mm256_setzero_ps();
   for (int64_t i = 0; i < d; ++i) {
     __m256 kv[kVecs];
+    #pragma GCC unroll 4
     for (int64_t v = 0; v < kVecs; ++v) kv[v] = _mm256_load_ps(kt + i * kBlock + 8 * v);
+    #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const __m256 qv = _mm256_broadcast_ss(q + r * d + i);
+      #pragma GCC unroll 4
       for (int64_t v = 0; v < kVecs; ++v) s[r][v] = _mm256_fmadd_ps(qv, kv[v], s[r][v]);
     }
   }
   const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   __m256 valid[kVecs];
+  #pragma GCC unroll 4
   for (int64_t v = 0; v < kVecs; ++v) valid[v] = _mm256_cmp_ps(lane, _mm256_set1_ps(static_cast<float>(n - 8 * v)), _CMP_LT_OQ);
   alignas(32) float w[R][kBlock];
   __m256 rescale[R];
+  #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
     __m256 m = neg_inf;
+    #pragma GCC unroll 4
     for (int64_t v = 0; v < kVecs; ++v) {
       s[r][v] = _mm256_blendv_ps(neg_inf, _mm256_mul_ps(s[r][v], _mm256_set1_ps(scale)), valid[v]);
       m = _mm256_max_ps(m, s[r][v]);
@@ -87,6 +122,7 @@ inline void rows_block(const float* q, int64_t d, const float* kt, const float* 
     const __m256 nm = _mm256_set1_ps(new_max);
     rescale[r] = exp_ps(_mm256_sub_ps(_mm256_set1_ps(p[r].max), nm));
     __m256 sum = _mm256_setzero_ps();
+    #pragma GCC unroll 4
     for (int64_t v = 0; v < kVecs; ++v) {
       const __m256 e = _mm256_and_ps(exp_ps(_mm256_sub_ps(s[r][v], nm)), valid[v]);
       sum = _mm256_add_ps(sum, e);
@@ -95,22 +131,14 @@ inline void rows_block(const float* q, int64_t d, const float* kt, const float* 
     p[r].sum = p[r].sum * _mm256_cvtss_f32(rescale[r]) + hsum(sum);
     p[r].max = new_max;
   }
-  // Four output vectors (32 columns) a pass; each weight broadcast once per row and pass.
-  for (int64_t c0 = 0; c0 < d; c0 += 32) {
-    const int64_t cols = std::min<int64_t>(4, (d - c0) / 8);
-    __m256 acc[R][4];
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < cols; ++c) acc[r][c] = _mm256_mul_ps(_mm256_loadu_ps(o + r * d + c0 + 8 * c), rescale[r]);
-    for (int64_t j = 0; j < n; ++j) {
-      __m256 vv[4];
-      for (int64_t c = 0; c < cols; ++c) vv[c] = _mm256_load_ps(vbuf + j * d + c0 + 8 * c);
-      for (int r = 0; r < R; ++r) {
-        const __m256 wv = _mm256_broadcast_ss(&w[r][j]);
-        for (int64_t c = 0; c < cols; ++c) acc[r][c] = _mm256_fmadd_ps(wv, vv[c], acc[r][c]);
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < cols; ++c) _mm256_storeu_ps(o + r * d + c0 + 8 * c, acc[r][c]);
+  // Four output vectors (32 columns) a pass, then the rest.
+  int64_t c0 = 0;
+  for (; c0 + 32 <= d; c0 += 32) accumulate_cols<R, 4>(vbuf, d, c0, n, w, rescale, o);
+  switch ((d - c0) / 8) {
+    case 1: accumulate_cols<R, 1>(vbuf, d, c0, n, w, rescale, o); break;
+    case 2: accumulate_cols<R, 2>(vbuf, d, c0, n, w, rescale, o); break;
+    case 3: accumulate_cols<R, 3>(vbuf, d, c0, n, w, rescale, o); break;
+    default: break;
   }
 }
 
