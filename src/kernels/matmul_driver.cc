@@ -302,8 +302,8 @@ void amx_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t nu
   });
 }
 
-// Exact f32 panels (F32/F16 weights on AVX-512, every type on AVX2): per k range, decode 32 rows, pack
-// them k-major, multiply with every token; activations are read in place.
+// Exact f32 panels (F32/F16 weights on AVX-512, every type on AVX2): per k range, decode
+// 32 rows, pack them k-major, multiply with every token; activations are read in place.
 void f32_panel_matmul(const KernelTable& k, const Matrix& m, const float* x, size_t num_tokens, float* y,
                       ThreadPool& pool) {
   constexpr size_t kKBlock = 256;  // 32 rows x 256 f32 = 32 KiB per panel

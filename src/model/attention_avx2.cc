@@ -83,7 +83,8 @@ inline void rows_block(const float* q, int64_t d, const float* kt, const float* 
   const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   __m256 valid[kVecs];
   #pragma GCC unroll 4
-  for (int64_t v = 0; v < kVecs; ++v) valid[v] = _mm256_cmp_ps(lane, _mm256_set1_ps(static_cast<float>(n - 8 * v)), _CMP_LT_OQ);
+  for (int64_t v = 0; v < kVecs; ++v)
+    valid[v] = _mm256_cmp_ps(lane, _mm256_set1_ps(static_cast<float>(n - 8 * v)), _CMP_LT_OQ);
   alignas(32) float w[R][kBlock];
   __m256 rescale[R];
   #pragma GCC unroll 4
@@ -141,7 +142,8 @@ void attend_avx2_f16(const AttentionArgs& a, const AttendTask& task) {
     // Blocks start on tile boundaries (chunks are multiples of kBlock).
     const uint8_t* kt = keys + static_cast<size_t>(p0 / kBlock) * tile_bytes;
     for (int64_t i = 0; i < d; ++i)
-      for (int64_t v = 0; v < kVecs; ++v) _mm256_store_ps(ktf + i * kBlock + 8 * v, load_f16(kt + 2 * (i * kBlock + 8 * v)));
+      for (int64_t v = 0; v < kVecs; ++v)
+        _mm256_store_ps(ktf + i * kBlock + 8 * v, load_f16(kt + 2 * (i * kBlock + 8 * v)));
     for (int64_t j = 0; j < n; ++j)
       for (int64_t c = 0; c < d; c += 8) _mm256_store_ps(vbuf + j * d + c, load_f16(values + (p0 + j) * row + 2 * c));
     for (size_t t = 0; t < task.num_tokens; ++t) {

@@ -88,7 +88,8 @@ double run_case(const KernelTable& k, const TestMatrix& m, const std::vector<flo
     return max_relative_error(m, x_ref, num_tokens, got, bf16_panel_spec(m, x, num_tokens, parts));
   }
   // The exact f32 panels read the activations as they are.
-  const bool f32_panels = k.gemm != nullptr && num_tokens >= kAmxMinTokens && panel_parts(k, m.view.type, f16).exact_f32;
+  const bool f32_panels =
+      k.gemm != nullptr && num_tokens >= kAmxMinTokens && panel_parts(k, m.view.type, f16).exact_f32;
   const std::vector<float> x_ref = f32_panels ? std::vector<float>(x, x + num_tokens * cols)
                                               : effective_activations(m.view.type, x, num_tokens, cols);
   std::vector<float> want(num_tokens * rows);

@@ -69,7 +69,8 @@ void token_block(const F32PanelArgs& a, size_t first, const float* x, size_t tok
     }
   }
   #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) store_rows(acc[t][0], acc[t][1], first, a.num_rows, a.accumulate, a.y + (tok0 + t) * a.y_stride);
+  for (int t = 0; t < T; ++t)
+    store_rows(acc[t][0], acc[t][1], first, a.num_rows, a.accumulate, a.y + (tok0 + t) * a.y_stride);
 }
 
 template <int T>
